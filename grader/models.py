@@ -1,0 +1,118 @@
+"""Plain data that crosses stage boundaries (intake → execute → check → report)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of one check."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    NEEDS_REVIEW = "needs-review"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message for a student, in Korean and English."""
+
+    ko: str
+    en: str
+
+    def join(self, other: "Message", sep: str = " ") -> "Message":
+        return Message(f"{self.ko}{sep}{other.ko}".strip(), f"{self.en}{sep}{other.en}".strip())
+
+    def text(self, lang: str = "both") -> str:
+        if lang == "ko":
+            return self.ko
+        if lang == "en":
+            return self.en
+        return f"{self.ko} / {self.en}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One scored check: the contract every front end reads."""
+
+    id: str
+    status: Status
+    points: float
+    max_points: float
+    message: Message
+    title: Message | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": str(self.status),
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": {"ko": self.message.ko, "en": self.message.en},
+            "title": None if self.title is None else {"ko": self.title.ko, "en": self.title.en},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CheckResult":
+        title = data.get("title")
+        return cls(
+            id=data["id"],
+            status=Status(data["status"]),
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            message=Message(**data["message"]),
+            title=Message(**title) if title else None,
+        )
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    """What the submission's file name says about the student."""
+
+    original: str
+    normalized: str
+    week: int | None
+    cohort: int | None
+    name: str | None
+    conforms: bool
+    expected_name: str | None
+    problems: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A submission after unpacking: where its artifacts are, and what was wrong with it.
+
+    status is "ok" when a notebook was found, else "unreadable" (the archive could not be
+    opened) or "missing-notebook".
+    """
+
+    source: Path
+    name: NameInfo
+    status: str
+    workdir: Path | None
+    notebook: Path | None = None
+    screenshot: Path | None = None
+    files: tuple[str, ...] = ()
+    problems: tuple[Message, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def to_plain(obj: Any) -> Any:
+    """Dataclasses/paths/enums to JSON-able data."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: to_plain(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, StrEnum):
+        return str(obj)
+    return obj
