@@ -116,3 +116,70 @@ def to_plain(obj: Any) -> Any:
     if isinstance(obj, StrEnum):
         return str(obj)
     return obj
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's submission as a source found it (before intake).
+
+    path is None when the student has no submission (status then says why: "missing",
+    "unreachable", …). key identifies the student across runs ("22기_박세훈" or a roster id).
+    """
+
+    key: str
+    cohort: int | None
+    name: str | None
+    path: Path | None
+    display_name: str
+    source_path: str
+    commit: str | None = None
+    submitted_at: str | None = None  # ISO 8601 with offset
+    late: bool = False
+    status: str | None = None
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything the report needs about one student.
+
+    status: graded | missing | misnamed | unreadable | timeout | error | unreachable
+    isolation: full | reduced | none
+    """
+
+    submission: Submission
+    status: str
+    checks: tuple[CheckResult, ...]
+    total: float
+    max_total: float
+    isolation: str
+    notes: tuple[Message, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "submission": to_plain(self.submission),
+            "status": self.status,
+            "checks": [c.to_json() for c in self.checks],
+            "total": self.total,
+            "max_total": self.max_total,
+            "isolation": self.isolation,
+            "notes": [{"ko": m.ko, "en": m.en} for m in self.notes],
+            "timings": self.timings,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SubmissionResult":
+        sub = dict(data["submission"])
+        sub["path"] = Path(sub["path"]) if sub.get("path") else None
+        return cls(
+            submission=Submission(**sub),
+            status=data["status"],
+            checks=tuple(CheckResult.from_json(c) for c in data["checks"]),
+            total=float(data["total"]),
+            max_total=float(data["max_total"]),
+            isolation=data["isolation"],
+            notes=tuple(Message(**m) for m in data.get("notes", [])),
+            timings=dict(data.get("timings", {})),
+        )
