@@ -1,0 +1,91 @@
+"""The score table: one pandas row per student, one column per check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from grader.models import Status, SubmissionResult
+from grader.pack import Pack
+
+LEAD_COLUMNS: tuple[str, ...] = (
+    "cohort", "name", "key", "source_path", "commit", "submitted_at", "late", "status",
+)
+TAIL_COLUMNS: tuple[str, ...] = ("total", "max_total", "isolation", "needs_review")
+
+
+def check_ids(results: list[SubmissionResult], pack: Pack) -> list[str]:
+    """The pack's check ids in manifest order, then any undeclared ids the results carry."""
+    ids = [c.id for c in pack.checks]
+    for result in results:
+        ids.extend(c.id for c in result.checks if c.id not in ids)
+    return ids
+
+
+def check_column(check_id: str) -> str:
+    """The column name of a check (prefixed only when it would clash with a fixed column)."""
+    return f"check_{check_id}" if check_id in LEAD_COLUMNS + TAIL_COLUMNS else check_id
+
+
+def student_name(result: SubmissionResult) -> str:
+    """The name shown for a student."""
+    sub = result.submission
+    return sub.name or sub.display_name or sub.key
+
+
+def needs_review(result: SubmissionResult) -> list[str]:
+    """Ids of the checks a person has to look at."""
+    return [c.id for c in result.checks if c.status == Status.NEEDS_REVIEW]
+
+
+def _row(result: SubmissionResult, ids: list[str]) -> dict[str, Any]:
+    sub = result.submission
+    row: dict[str, Any] = {
+        "cohort": sub.cohort,
+        "name": student_name(result),
+        "key": sub.key,
+        "source_path": sub.source_path,
+        "commit": sub.commit,
+        "submitted_at": sub.submitted_at,
+        "late": bool(sub.late),
+        "status": result.status,
+    }
+    points = {c.id: c.points for c in result.checks} if result.status == "graded" else {}
+    for check_id in ids:
+        row[check_column(check_id)] = points.get(check_id)
+    row.update(
+        total=float(result.total),
+        max_total=float(result.max_total),
+        isolation=result.isolation,
+        needs_review=needs_review(result),
+    )
+    return row
+
+
+def scores_frame(results: list[SubmissionResult], pack: Pack) -> pd.DataFrame:
+    """One row per student, sorted by cohort then name (students without a cohort last)."""
+    ids = check_ids(results, pack)
+    columns = [*LEAD_COLUMNS, *(check_column(i) for i in ids), *TAIL_COLUMNS]
+    df = pd.DataFrame([_row(r, ids) for r in order_results(results)], columns=columns)
+    df["cohort"] = df["cohort"].astype("Int64")
+    df["late"] = df["late"].astype(bool)
+    for col in [check_column(i) for i in ids] + ["total", "max_total"]:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    return df
+
+
+def flat_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with list cells joined, for CSV/XLSX/Markdown."""
+    flat = df.copy()
+    flat["needs_review"] = flat["needs_review"].map(lambda ids: ", ".join(ids))
+    return flat
+
+
+def order_results(results: list[SubmissionResult]) -> list[SubmissionResult]:
+    """Results sorted by cohort (None last), name, key: the order of the table rows."""
+    def sort_key(r: SubmissionResult) -> tuple[Any, ...]:
+        cohort = r.submission.cohort
+        return (cohort is None, cohort or 0, student_name(r), r.submission.key)
+
+    return sorted(results, key=sort_key)

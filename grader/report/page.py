@@ -1,0 +1,133 @@
+"""report.html: one self-contained page (inline CSS, charts as base64 PNG, no scripts).
+
+Every string that may come from a student (names, keys, paths, messages) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+import pandas as pd
+
+from grader.models import CheckResult, Message, SubmissionResult
+from grader.pack import Pack
+from grader.report.charts import histogram_png, pass_rate_png
+from grader.report.frame import check_column, check_ids
+from grader.report.summary import Summary
+from grader.report.text import check_label, fmt_points, submission_label
+
+CSS = """
+body { font-family: "Nanum Gothic", "NanumGothic", "Noto Sans KR", "Noto Sans CJK KR",
+  "Malgun Gothic", "Apple SD Gothic Neo", sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; white-space: nowrap; }
+th { background: #f0f0f0; position: sticky; top: 0; }
+td.num { text-align: right; }
+.pass { background: #e6f4ea; } .fail, .error, .timeout { background: #fce8e6; }
+.needs-review { background: #fff4ce; } .st-graded { color: #1e7e34; } .st-other { color: #b00020; }
+.charts img { max-width: 48%; margin-right: 1%; vertical-align: top; }
+dl.stats { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
+dl.stats dt { font-weight: bold; }
+.scroll { overflow-x: auto; }
+"""
+
+
+def _t(message: Message, lang: str) -> str:
+    """Escaped text in the page language."""
+    return escape(message.en if lang == "en" else message.ko)
+
+
+def _stats(s: Summary, lang: str) -> str:
+    items = [
+        (Message("학생 수", "Students"), str(s.students)),
+        (Message("채점됨", "Graded"), str(s.graded)),
+        (Message("평균", "Mean"), f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}"),
+        (Message("중앙값", "Median"), f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}"),
+    ]
+    items += [(submission_label(k), str(n)) for k, n in s.by_status.items()]
+    rows = "".join(f"<dt>{_t(label, lang)}</dt><dd>{escape(value)}</dd>" for label, value in items)
+    return f'<dl class="stats">{rows}</dl>'
+
+
+def _charts(s: Summary, totals: list[float], font: str | None, lang: str) -> str:
+    korean = lang != "en" and font is not None
+    hist = histogram_png(totals, s.max_points, font, korean)
+    rates = pass_rate_png(s.pass_rates, font, korean)
+    alt_h = _t(Message("총점 분포", "Score distribution"), lang)
+    alt_r = _t(Message("항목별 통과율", "Pass rate per check"), lang)
+    return (
+        f'<div class="charts"><img alt="{alt_h}" src="data:image/png;base64,{hist}">'
+        f'<img alt="{alt_r}" src="data:image/png;base64,{rates}"></div>'
+    )
+
+
+def _check_cell(check: CheckResult | None, value: float | None, lang: str) -> str:
+    if check is None:
+        return f'<td class="num">{escape(fmt_points(value))}</td>'
+    tip = f"{_t(check_label(check.status), lang)}: {_t(check.message, lang)}"
+    css = escape(str(check.status))
+    return f'<td class="num {css}" title="{tip}">{escape(fmt_points(value))}</td>'
+
+
+def _cell(column: str, value: object, lang: str) -> str:
+    if column == "status":
+        css = "st-graded" if value == "graded" else "st-other"
+        return f'<td class="{css}">{_t(submission_label(str(value)), lang)}</td>'
+    if column in ("total", "max_total"):
+        return f'<td class="num">{escape(fmt_points(value))}</td>'  # type: ignore[arg-type]
+    if column == "needs_review":
+        return f"<td>{escape(', '.join(value))}</td>"  # type: ignore[arg-type]
+    if column == "commit" and isinstance(value, str):
+        return f'<td title="{escape(value)}">{escape(value[:10])}</td>'
+    if value is None or (not isinstance(value, (list, str)) and pd.isna(value)):
+        return "<td></td>"
+    return f"<td>{escape(str(value))}</td>"
+
+
+def _table(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, lang: str) -> str:
+    columns = {check_column(i): i for i in check_ids(results, pack)}
+    titles = {c.id: c.title for c in pack.checks}
+    head = "".join(
+        f'<th title="{_t(titles[columns[c]], lang)}">{escape(c)}</th>'
+        if columns.get(c) in titles
+        else f"<th>{escape(c)}</th>"
+        for c in df.columns
+    )
+    body = []
+    for result, (_, row) in zip(results, df.iterrows(), strict=True):
+        checks = {c.id: c for c in result.checks} if result.status == "graded" else {}
+        cells = [
+            _check_cell(checks.get(columns[c]), row[c], lang) if c in columns
+            else _cell(c, row[c], lang)
+            for c in df.columns
+        ]
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f'<tbody>{"".join(body)}</tbody></table></div>'
+    )
+
+
+def render_html(
+    df: pd.DataFrame,
+    results: list[SubmissionResult],
+    pack: Pack,
+    s: Summary,
+    font: str | None,
+    lang: str = "ko",
+) -> str:
+    """The whole page. results must be in the row order of df (see frame.order_results)."""
+    totals = [r.total for r in results if r.status == "graded"]
+    title = _t(pack.title, lang)
+    stamp = escape(datetime.now().astimezone().isoformat(timespec="seconds"))
+    note = ""
+    if font is None and lang != "en":
+        note = "<p><small>한글 글꼴이 없어 차트를 영어로 표시합니다 (fonts-nanum 설치 권장).</small></p>"
+    return (
+        f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "ko"}"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{CSS}</style></head><body>"
+        f"<h1>{title}</h1><p>{escape(pack.id)} · {stamp}</p>"
+        f"{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}{_table(df, results, pack, lang)}"
+        "</body></html>\n"
+    )
