@@ -1,0 +1,148 @@
+"""Local submissions: one zip/notebook/folder, or a folder holding many submissions.
+
+`discover_local(path, pack)` decides what path is:
+
+* a file: one submission (whatever its extension; intake judges it);
+* a folder that is *one* submission: exactly one notebook at its top level, no zips, no
+  submission sub-folders, and either a screenshot next to it or a folder name that states
+  cohort and name;
+* otherwise a folder of submissions: each top-level ``.zip``/notebook is one submission; a
+  sub-folder with zips contributes each zip (named by the zip, else by the sub-folder); a
+  sub-folder with notebooks but no zips is one folder submission.
+
+Hidden files, ``__MACOSX`` and ``._*`` are ignored. Two entries with the same student key and
+the same bytes (e.g. NFC and NFD spellings of one file) count once; different bytes: the most
+recently modified wins and the others are listed in ``extra["other_files"]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader.models import Message, Submission
+from grader.pack import Pack
+from grader.sources.gitcache import SourceError
+from grader.sources.versions import (
+    has_extension,
+    identify,
+    is_ignored,
+    message_extra,
+    student_key,
+    submission_extensions,
+    unknown_key,
+)
+
+MSG_NO_PATH = Message("제출물 경로가 없습니다.", "The submission path does not exist.")
+MSG_UNIDENTIFIED = Message(
+    "파일 이름에서 기수와 이름을 알 수 없어 파일 이름으로 구분했습니다.",
+    "The file name does not state cohort and name; the submission is keyed by its file name.",
+)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not is_ignored(p.name))
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Visible files under folder, recursively."""
+    out = []
+    for p in _visible(folder):
+        if p.is_dir() and not p.is_symlink():
+            out.extend(_walk(p))
+        elif p.is_file():
+            out.append(p)
+    return out
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    if path.is_dir():
+        for f in _walk(path):
+            h.update(_nfc(f.relative_to(path).as_posix()).encode("utf-8", "surrogateescape") + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    else:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _mtime(path: Path) -> float:
+    stamps = [f.stat().st_mtime for f in _walk(path)] if path.is_dir() else [path.stat().st_mtime]
+    return max(stamps, default=path.stat().st_mtime)
+
+
+def _make(path: Path, root: Path, pack: Pack, hints: tuple[str, ...] = ()) -> Submission:
+    """A Submission for one file or folder; hints are further names to identify the student by."""
+    cohort, name = None, None
+    for label in (path.name, *hints):
+        cohort, name = identify(label, pack)
+        if cohort is not None:
+            break
+    rel = _nfc(path.relative_to(root).as_posix()) if path != root else _nfc(path.name)
+    key = student_key(cohort, name) if cohort is not None and name else unknown_key(rel)
+    extra: dict = {"kind": "folder" if path.is_dir() else "file",
+                   "mtime": datetime.fromtimestamp(_mtime(path), timezone.utc).isoformat()}
+    if cohort is None:
+        extra.update(message_extra(MSG_UNIDENTIFIED), unidentified=True)
+    return Submission(key=key, cohort=cohort, name=name, path=path, display_name=_nfc(path.name),
+                      source_path=_nfc(str(path)), extra=extra)
+
+
+def _is_single(folder: Path, pack: Pack, notebooks: list[Path], zips: list[Path], subdirs: list[Path]) -> bool:
+    if len(notebooks) != 1 or zips or subdirs:
+        return False
+    shots = tuple("." + e.lower().lstrip(".") for e in pack.artifacts.screenshot_extensions)
+    has_shot = bool(shots) and any(has_extension(f.name, shots) for f in _walk(folder))
+    return has_shot or identify(folder.name, pack)[0] is not None
+
+
+def _dedup(subs: list[Submission]) -> list[Submission]:
+    groups: dict[str, list[Submission]] = {}
+    for sub in subs:
+        groups.setdefault(sub.key, []).append(sub)
+    out = []
+    for key in sorted(groups):
+        unique: dict[str, Submission] = {}
+        # NFC spellings first so they win over their NFD twins
+        for sub in sorted(groups[key], key=lambda s: (s.path.name != _nfc(s.path.name), s.source_path)):
+            unique.setdefault(_digest(sub.path), sub)
+        ranked = sorted(unique.values(), key=lambda s: _mtime(s.path), reverse=True)
+        best = ranked[0]
+        if len(ranked) > 1:
+            best.extra["other_files"] = [s.source_path for s in ranked[1:]]
+        out.append(best)
+    return out
+
+
+def discover_local(path: Path, pack: Pack) -> list[Submission]:
+    """The submissions at path (see the module docstring). Raises SourceError if path does not exist."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(MSG_NO_PATH, str(path))
+    if path.is_file():
+        return [_make(path, path.parent, pack)]
+    exts = submission_extensions(pack)
+    entries = _visible(path)
+    files = [p for p in entries if p.is_file() and has_extension(p.name, exts)]
+    zips = [p for p in files if p.name.lower().endswith(".zip")]
+    notebooks = [p for p in files if p not in zips]
+    subdirs = [p for p in entries if p.is_dir() and any(has_extension(f.name, exts) for f in _walk(p))]
+    if _is_single(path, pack, notebooks, zips, subdirs):
+        return [_make(path, path.parent, pack, hints=(notebooks[0].name,))]
+    subs = [_make(f, path, pack) for f in files]
+    for folder in subdirs:
+        inner_zips = [f for f in _walk(folder) if f.name.lower().endswith(".zip")]
+        if inner_zips:
+            for z in inner_zips:
+                parents = tuple(p.name for p in z.relative_to(path).parents if p.name)
+                subs.append(_make(z, path, pack, hints=parents))
+        else:
+            inner = [f.name for f in _walk(folder) if has_extension(f.name, exts)]
+            subs.append(_make(folder, path, pack, hints=tuple(inner[:1])))
+    return _dedup(subs)

@@ -1,0 +1,281 @@
+"""Shared by the sources: who a file belongs to, which version counts, and writing it out.
+
+A *version* is one state of one candidate (a file's blob, or a folder's tree) as committed at
+one time. `choose` applies the deadline and the pack's late policy to one student's versions:
+
+* Byte-identical versions are one upload. Its time is when those bytes *first* appeared under
+  the student (so a macOS re-commit of the same file under an NFD path, after the deadline, does
+  not make an on-time submission late).
+* ``ignore``: the latest version committed at or before the deadline is graded. A student with
+  only late versions is still graded: the *earliest* late version (the state closest to the
+  deadline; later edits do not count), marked late.
+* ``penalty`` / ``latest`` (and any other value): the latest version is graded, marked late when
+  its bytes first appeared after the deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.models import Message
+from grader.pack import Pack
+from grader.sources.gitcache import CachedRepo
+
+try:
+    from grader.atomic import write_bytes_atomic
+except ImportError:  # pragma: no cover - until grader.atomic lands
+
+    def write_bytes_atomic(path: str | Path, data: bytes, mode: int = 0o644) -> Path:  # type: ignore[misc]
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return path
+
+
+try:
+    from grader.intake.naming import parse_name
+except ImportError:  # pragma: no cover - until grader.intake.naming lands
+    parse_name = None  # type: ignore[assignment]
+
+_COHORT_RE = re.compile(r"(\d+)\s*기")
+_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def submission_extensions(pack: Pack) -> tuple[str, ...]:
+    """File extensions that are submissions (lower case, with dot): .zip plus the pack's notebooks."""
+    exts = {".zip"} | {"." + e.lower().lstrip(".") for e in pack.artifacts.notebook_extensions}
+    return tuple(sorted(exts))
+
+
+def is_ignored(path: str) -> bool:
+    """Never a submission: hidden files/folders (.gitkeep, .DS_Store, .ipynb_checkpoints),
+    macOS resource forks (`__MACOSX/`, `._x`)."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in path.split("/"))
+
+
+def has_extension(path: str, exts: tuple[str, ...]) -> bool:
+    return path.lower().endswith(exts)
+
+
+def _fallback_identify(filename: str) -> tuple[int | None, str | None]:
+    stem = re.sub(r"\.[A-Za-z0-9]{1,6}$", "", filename)
+    match = _COHORT_RE.search(stem)
+    if not match:
+        return None, None
+    rest = stem[match.end():].strip(" _")
+    name = re.split(r"[_\s]", rest)[-1] if rest else ""
+    return int(match.group(1)), name or None
+
+
+def identify(filename: str, pack: Pack) -> tuple[int | None, str | None]:
+    """(cohort, NFC name) that a file or folder name states, or Nones when it does not say both."""
+    filename = nfc(filename.rsplit("/", 1)[-1])
+    if parse_name is not None:
+        try:
+            info = parse_name(filename, pack.naming, pack.week)
+            cohort, name = info.cohort, info.name
+        except Exception:  # noqa: BLE001 - a name parser bug must not lose a student
+            cohort, name = _fallback_identify(filename)
+    else:
+        cohort, name = _fallback_identify(filename)
+    if cohort is None or not name:
+        return None, None
+    return cohort, " ".join(nfc(name).split())
+
+
+def student_key(cohort: int, name: str) -> str:
+    """The key of an identified student: "22기_박세훈"."""
+    return f"{cohort}기_{name}"
+
+
+def unknown_key(relpath: str) -> str:
+    """The key of a file that names no student: derived from its (NFC) path, extension dropped."""
+    stem = re.sub(r"\.[A-Za-z0-9]{1,6}$", "", nfc(relpath)).strip("/")
+    return "unknown_" + (stem.replace("/", "_") or "file")
+
+
+def safe_component(text: str) -> str:
+    """text usable as one file-name component on any OS."""
+    cleaned = _UNSAFE.sub("_", nfc(text)).strip().lstrip(".")
+    return cleaned[:200] or "_"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One committed state of a candidate file (blob) or folder (tree)."""
+
+    key: str
+    path: str  # NFC repo path
+    raw_path: bytes
+    kind: str  # blob | tree
+    sha: str  # git object id
+    content: str  # identity of the bytes: blob sha, or a hash of the folder's NFC listing
+    commit: str
+    committed: datetime
+    order: int
+
+    @property
+    def is_nfd(self) -> bool:
+        return self.raw_path != self.path.encode("utf-8", errors="surrogateescape")
+
+    def sort_key(self) -> tuple[datetime, int, bool]:
+        return (self.committed, self.order, not self.is_nfd)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The version to grade for one student and why."""
+
+    chosen: Version
+    first: Version  # where the chosen bytes first appeared (its commit/time are reported)
+    late: bool
+    distinct: int  # distinct byte versions
+    after_deadline: int  # distinct byte versions that first appeared after the deadline
+    aliases: tuple[str, ...]  # other NFC paths that held the same bytes
+
+
+def choose(versions: list[Version], deadline: datetime, policy: str) -> Choice:
+    """Pick the version to grade (see the module docstring for the rules)."""
+    ordered = sorted(versions, key=Version.sort_key)
+    first: dict[str, Version] = {}
+    for v in ordered:
+        first.setdefault(v.content, v)
+    if policy == "ignore":
+        on_time = [v for v in ordered if v.committed <= deadline]
+        chosen = on_time[-1] if on_time else ordered[0]
+    else:
+        chosen = ordered[-1]
+    origin = first[chosen.content]
+    aliases = sorted({v.path for v in ordered if v.content == chosen.content and v.path != chosen.path})
+    return Choice(
+        chosen=chosen,
+        first=origin,
+        late=origin.committed > deadline,
+        distinct=len(first),
+        after_deadline=sum(1 for v in first.values() if v.committed > deadline),
+        aliases=tuple(aliases),
+    )
+
+
+def content_id(repo: CachedRepo, kind: str, sha: str, cache: dict[str, str]) -> str:
+    """Identity of a version's bytes; folders hash their NFC listing (NFD re-uploads match)."""
+    if kind != "tree":
+        return sha
+    if sha not in cache:
+        h = hashlib.sha256()
+        for entry in sorted(repo.ls_tree(sha), key=lambda e: e.path):
+            if not is_ignored(entry.path):
+                h.update(f"{entry.path}\0{entry.sha}\0".encode("utf-8", errors="surrogateescape"))
+        cache[sha] = "tree:" + h.hexdigest()
+    return cache[sha]
+
+
+def _clear_except(folder: Path, keep: str) -> None:
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.name == keep:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                child.unlink()
+
+
+def _safe_relpath(path: str) -> Path | None:
+    parts = path.split("/")
+    if any(p in ("", ".", "..", ".git") for p in parts) or is_ignored(path):
+        return None
+    return Path(*[safe_component(p) for p in parts])
+
+
+def materialize(repo: CachedRepo, version: Version, key: str, materialize_dir: Path) -> Path:
+    """Write the version's bytes to materialize_dir/<key>/<NFC name> atomically and return that path.
+
+    A folder is written to a temporary sibling first (regular files only: no symlinks or
+    submodules, hidden and `__MACOSX` files skipped), then renamed into place. Other entries
+    left in the key's folder by earlier runs are removed.
+    """
+    folder = Path(materialize_dir) / safe_component(key)
+    name = safe_component(version.path.rsplit("/", 1)[-1])
+    target = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    if version.kind == "blob":
+        write_bytes_atomic(target, repo.read_blob(version.sha))
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name[:60]}.", suffix=".tmp", dir=folder))
+        try:
+            for entry in repo.ls_tree(version.sha):
+                rel = _safe_relpath(entry.path)
+                if rel is None or entry.type != "blob" or entry.mode not in ("100644", "100755"):
+                    continue
+                out = tmp / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(repo.read_blob(entry.sha))
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    _clear_except(folder, name)
+    return target
+
+
+def choice_extra(choice: Choice, deadline: datetime, policy: str, url: str) -> dict[str, Any]:
+    """What a Submission records about how its version was chosen."""
+    return {
+        "repo": url,
+        "object": choice.chosen.sha,
+        "kind": "folder" if choice.chosen.kind == "tree" else "file",
+        "versions": choice.distinct,
+        "versions_after_deadline": choice.after_deadline,
+        "aliases": list(choice.aliases),
+        "nfd_path": choice.chosen.is_nfd,
+        "deadline": deadline.isoformat(),
+        "late_policy": policy,
+    }
+
+
+def message_extra(message: Message) -> dict[str, dict[str, str]]:
+    return {"message": {"ko": message.ko, "en": message.en}}
+
+
+def iso(when: datetime, deadline: datetime) -> str:
+    """Commit time as ISO 8601 in the deadline's time zone (with offset)."""
+    return when.astimezone(deadline.tzinfo).isoformat()
+
+
+def effective_deadline(pack: Pack, deadline: datetime | None) -> datetime:
+    """deadline (naive values are read in the pack's time zone) or the pack's."""
+    if deadline is None:
+        return pack.deadline
+    if deadline.tzinfo is None:
+        return deadline.replace(tzinfo=pack.deadline.tzinfo)
+    return deadline
