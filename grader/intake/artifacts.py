@@ -1,0 +1,433 @@
+"""Open a submission (zip, folder or bare notebook) and pick its notebook and Playground screenshot.
+
+`open_submission` never raises on bad input: everything wrong ends up in `Intake.status` and
+`Intake.problems` (things the student should fix), plus `Intake.extra`:
+
+- `source_kind`: "zip" | "folder" | "notebook" | "file"
+- `notes`: tuple[Message, ...], informational (wrapper folder stripped, nbformat 3 converted, ...)
+- `skipped`: tuple[SkippedEntry, ...], every archive entry or file that was not used, with why
+- `entry_encodings`: {entry name: how its name was decoded} (zips only)
+- `contents_dir`: where a zip was unpacked
+- `notebook_source` / `screenshot_source`: the chosen files' names inside the submission
+- `screenshot_candidates`: tuple[Path, ...], every usable image, the chosen one first
+- `pdfs`: tuple[str, ...], PDF files found (not accepted as screenshots)
+- `archive_error`: the ArchiveError kind when the zip could not be used
+- `nbformat_converted_from`: the original major version when the notebook was converted
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.intake.archive import (
+    JUNK_NAMES,
+    ArchiveError,
+    ArchiveLimits,
+    SkippedEntry,
+    extract_archive,
+    not_a_zip_error,
+    sniff,
+)
+from grader.intake.naming import decode_name, parse_name
+from grader.models import Intake, Message, NameInfo
+from grader.pack import Pack
+
+NOTEBOOK_NAME = "submission.ipynb"
+SCREENSHOT_STEM = "screenshot"
+CONTENTS_DIR = "contents"
+SKIP_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints", "__pycache__"}
+OTHER_IMAGE_SUFFIXES = {".heic", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+SCREENSHOT_HINTS = ("playground", "플레이그라운드", "스크린샷", "screenshot", "screen shot", "캡처", "캡쳐",
+                    "capture", "화면", "test", "loss", "결과", "result")
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+@dataclass(frozen=True)
+class _File:
+    """A file of the submission: its name inside the submission and where it is on disk."""
+
+    rel: str
+    path: Path
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.rel).suffix.lower()
+
+
+@dataclass
+class _Collected:
+    kind: str
+    files: list[_File] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
+    skipped: list[SkippedEntry] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: ArchiveError | None = None
+
+
+# ---------------------------------------------------------------------------- collecting files
+
+def _collect_zip(source: Path, workdir: Path, limits: ArchiveLimits) -> _Collected:
+    dest = workdir / CONTENTS_DIR
+    shutil.rmtree(dest, ignore_errors=True)
+    out = _Collected("zip", extra={"contents_dir": dest})
+    try:
+        result = extract_archive(source, dest, limits)
+    except ArchiveError as err:
+        out.error = err
+        return out
+    out.files = [_File(e.name, e.path) for e in result.entries]
+    out.skipped = list(result.skipped)
+    out.problems = list(result.problems)
+    out.notes = list(result.notes)
+    out.extra["entry_encodings"] = {e.name: e.encoding for e in result.entries}
+    return out
+
+
+def _junk_file(name: str) -> bool:
+    return name.startswith("._") or name.lower() in JUNK_NAMES
+
+
+def _collect_folder(source: Path, limits: ArchiveLimits) -> _Collected:
+    """Regular files under a folder (symlinks not followed), NFC names, NFC/NFD twins counted once."""
+    out = _Collected("folder")
+    seen: dict[str, Path] = {}
+    for root, dirs, names in os.walk(source, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for raw in sorted(names):
+            path = Path(root) / raw
+            rel = unicodedata.normalize("NFC", decode_name(os.fsencode(path.relative_to(source))))
+            if _junk_file(raw) or path.is_symlink() or not path.is_file():
+                out.skipped.append(SkippedEntry(rel, "junk", Message(f"'{rel}': 건너뜀", f"'{rel}': skipped")))
+            elif rel in seen:
+                out.notes.append(_twin_note(rel, seen[rel], path))
+            elif len(seen) >= limits.max_entries:
+                out.problems.append(Message(f"파일이 {limits.max_entries}개를 넘어 나머지는 보지 않았습니다.",
+                                            f"More than {limits.max_entries} files; the rest were not looked at."))
+                return _finish_folder(out, seen)
+            else:
+                seen[rel] = path
+    return _finish_folder(out, seen)
+
+
+def _finish_folder(out: _Collected, seen: dict[str, Path]) -> _Collected:
+    out.files = [_File(rel, path) for rel, path in seen.items()]
+    return out
+
+
+def _twin_note(rel: str, first: Path, second: Path) -> Message:
+    same = _sha256(first) == _sha256(second)
+    detail = ("내용이 같아 한 번만 셉니다.", "identical, counted once.") if same else \
+        ("내용이 달라 첫 번째 것만 씁니다.", "they differ; only the first is used.")
+    return Message(f"'{rel}'이(가) 두 가지 유니코드 표기(NFC/NFD)로 두 번 있습니다: {detail[0]}",
+                   f"'{rel}' exists twice under two Unicode spellings (NFC/NFD): {detail[1]}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _collect_file(source: Path, workdir: Path, pack: Pack, label: str, limits: ArchiveLimits) -> _Collected:
+    """A single uploaded file: a zip, a bare notebook, a lone image, or something unusable."""
+    kind = sniff(source)
+    suffix = Path(label).suffix.lower()
+    is_notebook_name = suffix.lstrip(".") in {e.lower() for e in pack.artifacts.notebook_extensions}
+    if kind == "zip":
+        out = _collect_zip(source, workdir, limits)
+        if suffix != ".zip":
+            out.problems.append(Message(f"이 파일은 zip인데 확장자가 {suffix or '(없음)'}입니다. 이름을 .zip으로 끝내 주세요.",
+                                        f"This file is a zip but its extension is {suffix or '(none)'}; name it .zip."))
+        return out
+    if kind == "json" or is_notebook_name:
+        out = _Collected("notebook", files=[_File(_rel_label(label, ".ipynb"), source)])
+        if suffix == ".zip":
+            out.problems.append(not_a_zip_error("json").message)
+        return out
+    if kind in {"png", "jpeg"}:
+        real = suffix if suffix in {".png", ".jpg", ".jpeg"} else {"png": ".png", "jpeg": ".jpg"}[kind]
+        out = _Collected("file", files=[_File(_rel_label(label, real), source)])
+        if suffix == ".zip":
+            out.problems.append(not_a_zip_error(kind).message)
+        return out
+    return _Collected("file", error=not_a_zip_error(kind))
+
+
+def _rel_label(label: str, suffix: str) -> str:
+    """The submission's own name, with the suffix its content really has."""
+    name = unicodedata.normalize("NFC", re.split(r"[/\\]", label)[-1]) or "submission"
+    return name if name.lower().endswith(suffix) else f"{Path(name).stem}{suffix}"
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+@dataclass
+class _Notebook:
+    file: _File
+    data: dict[str, Any]
+    code_cells: int
+    size: int
+    converted_from: int | None = None
+    notes: list[Message] = field(default_factory=list)
+
+    @property
+    def score(self) -> tuple[int, int]:
+        return self.code_cells, self.size
+
+
+def _bad_notebook(rel: str, ko: str, en: str) -> Message:
+    return Message(f"노트북 '{rel}': {ko}", f"Notebook '{rel}': {en}")
+
+
+def _parse_notebook(file: _File) -> dict[str, Any] | Message:
+    raw = file.path.read_bytes()
+    if not raw.strip():
+        return _bad_notebook(file.rel, "0바이트(빈 파일)입니다. Colab/Jupyter에서 .ipynb로 다시 내려받아 제출하세요.",
+                             "the file is empty (0 bytes); download the .ipynb again from Colab/Jupyter and resubmit.")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return _bad_notebook(file.rel, "JSON 형식이 아니어서 열 수 없습니다 (손상되었거나 저장이 덜 된 파일). 다시 내려받아 제출하세요.",
+                             "it is not valid JSON (corrupt or partly saved); download it again and resubmit.")
+    if not isinstance(data, dict) or not ({"cells", "worksheets"} & data.keys()):
+        return _bad_notebook(file.rel, "Jupyter 노트북 형식이 아닙니다.", "it is not a Jupyter notebook.")
+    return data
+
+
+def _to_v4(data: dict[str, Any], rel: str) -> tuple[dict[str, Any], int | None] | Message:
+    """The notebook as nbformat 4 data, and the major version it was converted from (if any)."""
+    major = data.get("nbformat")
+    if major == 4:
+        return data, None
+    try:
+        converted = nbformat.convert(nbformat.from_dict(data), 4)
+    except Exception:  # nbformat raises many kinds of errors on odd input
+        return _bad_notebook(rel, f"nbformat {major} 형식이라 변환하지 못했습니다. 최신 Jupyter/Colab에서 다시 저장하세요.",
+                             f"it is nbformat {major} and could not be converted; re-save it with current Jupyter/Colab.")
+    return json.loads(json.dumps(converted)), major if isinstance(major, int) else None
+
+
+def _validate(data: dict[str, Any], rel: str) -> list[Message]:
+    """Notes about schema problems; Colab's broken widget metadata is removed silently."""
+    try:
+        nbformat.validate(nbformat.from_dict(data))
+        return []
+    except Exception:
+        pass
+    data.get("metadata", {}).pop("widgets", None)
+    try:
+        nbformat.validate(nbformat.from_dict(data))
+        return []
+    except Exception:
+        return [Message(f"노트북 '{rel}'이(가) nbformat 4 규격에 완전히 맞지 않지만 그대로 채점합니다.",
+                        f"Notebook '{rel}' does not fully follow the nbformat 4 schema; grading it anyway.")]
+
+
+def _source(cell: Any) -> str:
+    src = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def load_notebook(file: _File) -> _Notebook | Message:
+    """A usable nbformat-4 notebook, or a message saying why this file is not one."""
+    parsed = _parse_notebook(file)
+    if isinstance(parsed, Message):
+        return parsed
+    v4 = _to_v4(parsed, file.rel)
+    if isinstance(v4, Message):
+        return v4
+    data, converted_from = v4
+    cells = data.get("cells")
+    if not isinstance(cells, list) or not any(_source(c).strip() for c in cells):
+        return _bad_notebook(file.rel, "셀이 없거나 모두 비어 있습니다. 저장한 뒤 다시 내려받아 제출하세요.",
+                             "it has no cells or only empty ones; save it and download it again.")
+    code = sum(1 for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and _source(c).strip())
+    notes = _validate(data, file.rel)
+    if converted_from is not None:
+        notes.append(Message(f"노트북 '{file.rel}'은(는) nbformat {converted_from} 형식이라 4로 변환했습니다.",
+                             f"Notebook '{file.rel}' was nbformat {converted_from}; converted to 4."))
+    return _Notebook(file, data, code, file.path.stat().st_size, converted_from, notes)
+
+
+def _is_notebook(file: _File, pack: Pack) -> bool:
+    return file.suffix.lstrip(".") in {e.lower() for e in pack.artifacts.notebook_extensions}
+
+
+def _choose_notebook(files: list[_File], pack: Pack, out: _Collected) -> _Notebook | None:
+    usable: list[_Notebook] = []
+    for file in _unique_by_content([f for f in files if _is_notebook(f, pack)], out):
+        loaded = load_notebook(file)
+        if isinstance(loaded, Message):
+            out.problems.append(loaded)
+        else:
+            usable.append(loaded)
+    if not usable:
+        return None
+    usable.sort(key=lambda nb: nb.score, reverse=True)
+    best = usable[0]
+    out.notes.extend(best.notes)
+    if len(usable) > pack.artifacts.notebook_count:
+        others = ", ".join(f"'{nb.file.rel}'" for nb in usable[1:])
+        out.problems.append(Message(
+            f"노트북이 {len(usable)}개 있어 코드 셀이 가장 많은 '{best.file.rel}'을(를) 채점합니다 (제외: {others}). 노트북은 하나만 넣어 주세요.",
+            f"Found {len(usable)} notebooks; grading '{best.file.rel}', the one with the most code cells "
+            f"(ignored: {others}). Include only one notebook.",
+        ))
+    return best
+
+
+def _unique_by_content(files: list[_File], out: _Collected) -> list[_File]:
+    """Drop byte-identical copies (e.g. NFC/NFD twins), keeping the first."""
+    seen: dict[str, _File] = {}
+    for file in files:
+        digest = _sha256(file.path)
+        if digest in seen:
+            out.notes.append(Message(f"'{file.rel}'은(는) '{seen[digest].rel}'과(와) 같은 파일이라 한 번만 셉니다.",
+                                     f"'{file.rel}' is identical to '{seen[digest].rel}'; counted once."))
+        else:
+            seen[digest] = file
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------------------- screenshots
+
+def _is_image(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return head.startswith(IMAGE_MAGIC)
+
+
+def _screenshot_score(file: _File) -> tuple[int, int]:
+    name = file.rel.lower()
+    return sum(hint in name for hint in SCREENSHOT_HINTS), file.path.stat().st_size
+
+
+def _choose_screenshot(files: list[_File], pack: Pack, out: _Collected) -> list[_File]:
+    """Usable screenshots, most plausible first; problems and notes recorded in out."""
+    allowed = {f".{e.lower()}" for e in pack.artifacts.screenshot_extensions}
+    images: list[_File] = []
+    for file in _unique_by_content([f for f in files if f.suffix in allowed], out):
+        if _is_image(file.path):
+            images.append(file)
+        else:
+            out.problems.append(Message(
+                f"'{file.rel}'은(는) 비어 있거나 실제 이미지가 아닙니다. 스크린샷을 다시 저장해 넣어 주세요.",
+                f"'{file.rel}' is empty or not really an image; save the screenshot again and include it."))
+    images.sort(key=_screenshot_score, reverse=True)
+    _note_rejected_formats(files, bool(images), "/".join(pack.artifacts.screenshot_extensions), out)
+    if len(images) > 1:
+        others = ", ".join(f"'{f.rel}'" for f in images[1:])
+        out.notes.append(Message(f"이미지가 {len(images)}개 있어 '{images[0].rel}'을(를) 스크린샷으로 봅니다 (나머지: {others}).",
+                                 f"Found {len(images)} images; using '{images[0].rel}' as the screenshot (others: {others})."))
+    return images
+
+
+def _note_rejected_formats(files: list[_File], have_image: bool, wanted: str, out: _Collected) -> None:
+    """PDFs and other image formats: a problem when there is no usable screenshot, else a note."""
+    pdfs = [f.rel for f in files if f.suffix == ".pdf"]
+    others = [f.rel for f in files if f.suffix in OTHER_IMAGE_SUFFIXES]
+    out.extra["pdfs"] = tuple(pdfs)
+    for rel in pdfs + others:
+        msg = Message(f"'{rel}'은(는) 스크린샷으로 인정되지 않습니다. Playground 화면을 {wanted} 이미지로 저장해 넣어 주세요.",
+                      f"'{rel}' is not accepted as the screenshot; save the Playground screen as a {wanted} image.")
+        (out.notes if have_image else out.problems).append(msg)
+
+
+# ---------------------------------------------------------------------------- assembling the Intake
+
+def _clear_outputs(workdir: Path) -> None:
+    for old in [workdir / NOTEBOOK_NAME, *workdir.glob(f"{SCREENSHOT_STEM}.*")]:
+        if old.is_file() or old.is_symlink():
+            old.unlink()
+
+
+def _missing_messages(notebook: _Notebook | None, images: list[_File], pack: Pack) -> list[Message]:
+    out = []
+    if notebook is None:
+        out.append(Message("채점할 노트북(.ipynb)이 없습니다. 과제 노트북을 zip에 넣어 제출하세요.",
+                           "No gradable notebook (.ipynb) was found; put your assignment notebook in the zip."))
+    if not images and pack.artifacts.screenshot_required:
+        wanted = "/".join(pack.artifacts.screenshot_extensions)
+        out.append(Message(f"TensorFlow Playground 스크린샷({wanted})이 없습니다. 노트북과 함께 zip에 넣어 제출하세요.",
+                           f"The TensorFlow Playground screenshot ({wanted}) is missing; zip it together with the notebook."))
+    return out
+
+
+def _collect(source: Path, workdir: Path, pack: Pack, label: str, limits: ArchiveLimits) -> _Collected:
+    if source.is_dir():
+        return _collect_folder(source, limits)
+    if not source.is_file():
+        return _Collected("file", error=ArchiveError("not-found", Message(
+            f"제출 파일을 찾을 수 없습니다: {source}", f"The submission file does not exist: {source}")))
+    return _collect_file(source, workdir, pack, label, limits)
+
+
+def open_submission(source: Path, workdir: Path, pack: Pack, display_name: str | None = None,
+                    limits: ArchiveLimits = ArchiveLimits()) -> Intake:
+    """Unpack/read a submission into workdir (`submission.ipynb`, `screenshot.<ext>`) and describe it.
+
+    display_name, when given, is the file name used for the naming rule instead of source's own.
+    """
+    source = Path(source)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    _clear_outputs(workdir)
+    name = parse_name(display_name if display_name is not None else os.fsencode(source.name), pack.naming, pack.week)
+    label = display_name if display_name is not None else name.normalized
+    col = _collect(source, workdir, pack, label, limits)
+    if col.error is not None:
+        return _unreadable(source, workdir, name, col)
+    notebook = _choose_notebook(col.files, pack, col)
+    images = _choose_screenshot(col.files, pack, col)
+    col.problems.extend(_missing_messages(notebook, images, pack))
+    nb_path = _write_notebook(notebook, workdir)
+    shot_path = _copy_screenshot(images[0], workdir) if images else None
+    col.extra.update(
+        notebook_source=notebook.file.rel if notebook else None,
+        screenshot_source=images[0].rel if images else None,
+        screenshot_candidates=tuple(f.path for f in images),
+        nbformat_converted_from=notebook.converted_from if notebook else None,
+    )
+    return Intake(
+        source=source, name=name, status="ok" if notebook else "missing-notebook", workdir=workdir,
+        notebook=nb_path, screenshot=shot_path, files=tuple(sorted(f.rel for f in col.files)),
+        problems=tuple(col.problems), extra=_extra(col),
+    )
+
+
+def _write_notebook(notebook: _Notebook | None, workdir: Path) -> Path | None:
+    if notebook is None:
+        return None
+    target = workdir / NOTEBOOK_NAME
+    target.write_text(json.dumps(notebook.data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return target
+
+
+def _copy_screenshot(image: _File, workdir: Path) -> Path:
+    target = workdir / f"{SCREENSHOT_STEM}{image.suffix}"
+    shutil.copyfile(image.path, target)
+    return target
+
+
+def _extra(col: _Collected) -> dict[str, Any]:
+    return {"source_kind": col.kind, "notes": tuple(col.notes), "skipped": tuple(col.skipped), **col.extra}
+
+
+def _unreadable(source: Path, workdir: Path, name: NameInfo, col: _Collected) -> Intake:
+    assert col.error is not None
+    col.extra["archive_error"] = col.error.kind
+    return Intake(source=source, name=name, status="unreadable", workdir=workdir,
+                  problems=(col.error.message, *col.problems), extra=_extra(col))
