@@ -1,0 +1,367 @@
+"""Week-2 checks, run in the grader's process.
+
+make_inputs() draws the hidden inputs the probes (probes.py, inside the kernel) receive;
+each CHECKS entry turns the probes' plain results into a scored CheckResult by comparing
+with reference_solutions.week2. Messages say what was expected and what was found, in
+Korean and English.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from grader.check.common import notebook_runs_check
+from grader.check.context import CheckContext, HiddenInputs
+from grader.check.results import failed, not_executed, passed, probe_failure, result
+from grader.models import CheckResult, Message, Status
+from grader.pack import CheckSpec
+from reference_solutions.week2 import linear, softmax as ref_softmax
+
+ATOL, RTOL = 1e-4, 1e-3
+FIT_TOLERANCE = 0.05
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
+def _close(found: np.ndarray, expected: np.ndarray, atol: float = ATOL) -> bool:
+    return found.shape == expected.shape and bool(np.allclose(found, expected, atol=atol, rtol=RTOL, equal_nan=False))
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    raw = path.read_bytes()
+    ndim = raw[3]
+    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    return np.frombuffer(raw[4 + 4 * ndim :], dtype=np.uint8).reshape(shape)
+
+
+def make_inputs(rng: np.random.Generator, data_dir: Path | None) -> HiddenInputs:
+    """Hidden inputs for one submission, drawn from the run's secret seed."""
+    k = int(rng.integers(3, 6))
+    fit_w = rng.uniform(-4, 4, size=k)
+    fit_b = float(rng.uniform(-3, 3))
+    fit_X = rng.normal(size=(1000, k))
+    fit_y = fit_X @ fit_w.reshape(-1, 1) + fit_b + 0.01 * rng.normal(size=(1000, 1))
+    epochs = 10
+    inputs: dict[str, np.ndarray] = {
+        "lin_X": rng.normal(size=(12, k)),
+        "lin_w": rng.normal(size=(k, 1)),
+        "lin_b": rng.normal(size=(1,)),
+        "loss_yhat": rng.normal(size=(9, 1)),
+        "loss_y": rng.normal(size=(9,)),
+        "fit_X": fit_X,
+        "fit_y": fit_y,
+        "fit_order": np.stack([rng.permutation(1000) for _ in range(epochs)]).astype(np.int64),
+        "sm_X": rng.normal(scale=3.0, size=(6, 7)),
+        "sm_X_large": rng.uniform(90, 120, size=(3, 4)),
+        "smr_X": rng.uniform(0, 1, size=(5, 1, 28, 28)),
+        "smr_W": rng.normal(scale=0.05, size=(784, 10)),
+        "smr_b": rng.normal(scale=0.1, size=(10,)),
+        "ce_yhat": rng.dirichlet(np.ones(5), size=8),
+        "ce_y": rng.integers(0, 5, size=8),
+    }
+    answers: dict[str, object] = {"fit_w": fit_w, "fit_b": fit_b}
+    raw = None if data_dir is None else data_dir / "FashionMNIST" / "raw"
+    if raw is not None and (raw / "t10k-images-idx3-ubyte").exists():
+        images, labels = _read_idx(raw / "t10k-images-idx3-ubyte"), _read_idx(raw / "t10k-labels-idx1-ubyte")
+        pick = rng.choice(len(labels), size=min(200, len(labels)), replace=False)
+        inputs["train_X"] = images[pick][:, None, :, :].astype(np.float64) / 255.0
+        answers["train_y"] = labels[pick].astype(np.int64)
+    else:
+        inputs["train_X"] = np.zeros((1, 1, 28, 28))
+    params = {"fit_lr": 0.03, "fit_batch": 32}
+    return HiddenInputs(inputs, params, answers)
+
+
+def _array_text(a: np.ndarray, limit: int = 4) -> str:
+    flat = np.asarray(a).reshape(-1)[:limit]
+    return "[" + ", ".join(f"{v:.4g}" for v in flat) + (", …]" if np.asarray(a).size > limit else "]")
+
+
+def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("linreg")
+    if (bad := probe_failure(spec, probe, "LinearRegressionScratch(...)")) is not None:
+        return bad
+    w, b = probe.values.get("w", {}), probe.values.get("b", {})
+    problems_ko, problems_en = [], []
+    for name, info in (("w", w), ("b", b)):
+        if info.get("type") != "Tensor":
+            problems_ko.append(f"self.{name}가 텐서가 아닙니다 ({info.get('type')})")
+            problems_en.append(f"self.{name} is not a tensor ({info.get('type')})")
+        elif not info.get("requires_grad"):
+            problems_ko.append(f"self.{name}.requires_grad가 False입니다")
+            problems_en.append(f"self.{name}.requires_grad is False")
+    if problems_en:
+        return failed(spec, "w와 b는 requires_grad=True여야 경사하강법으로 학습됩니다: " + "; ".join(problems_ko) + ".",
+                      "w and b need requires_grad=True to be learned by gradient descent: " + "; ".join(problems_en) + ".")
+    return passed(spec, "w와 b 모두 requires_grad=True입니다.", "Both w and b have requires_grad=True.")
+
+
+def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("linreg")
+    if (bad := probe_failure(spec, probe, "LinearRegressionScratch.forward")) is not None:
+        return bad
+    inp = ctx.hidden.inputs
+    expected = linear.forward(_t(inp["lin_X"]), _t(inp["lin_w"]), _t(inp["lin_b"])).numpy()
+    found = probe.arrays.get("forward")
+    if found is None:
+        return failed(spec, "forward가 값을 반환하지 않았습니다.", "forward returned nothing.")
+    if found.shape != expected.shape:
+        return failed(spec, f"forward 출력 모양이 {tuple(found.shape)}입니다. X@w+b의 모양 {tuple(expected.shape)}이어야 합니다.",
+                      f"forward returned shape {tuple(found.shape)}; X@w+b has shape {tuple(expected.shape)}.")
+    if not _close(found, expected):
+        return failed(spec, f"forward가 X@w+b와 다릅니다. 기대값 {_array_text(expected)}, 실제 {_array_text(found)}.",
+                      f"forward differs from X@w+b: expected {_array_text(expected)}, found {_array_text(found)}.")
+    return passed(spec, "forward가 숨겨진 입력에서 X@w+b와 일치합니다.", "forward equals X@w+b on hidden inputs.")
+
+
+def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("linreg")
+    if (bad := probe_failure(spec, probe, "LinearRegressionScratch.loss")) is not None:
+        return bad
+    y_hat, y = _t(ctx.hidden.inputs["loss_yhat"]), _t(ctx.hidden.inputs["loss_y"])
+    expected = float(linear.squared_loss(y_hat, y))
+    found_arr = probe.arrays.get("loss")
+    if found_arr is None or found_arr.size != 1:
+        shape = None if found_arr is None else tuple(found_arr.shape)
+        return failed(spec, f"loss는 스칼라(평균)를 반환해야 합니다. 실제 모양: {shape}.",
+                      f"loss must return a scalar (the mean); found shape {shape}.")
+    found = float(found_arr.reshape(-1)[0])
+    n = len(y)
+    if np.isclose(found, expected, rtol=RTOL, atol=ATOL):
+        return passed(spec, f"제곱 손실이 기준값 {expected:.5f}와 일치합니다.", f"Squared loss matches the reference {expected:.5f}.")
+    if np.isclose(found, 2 * expected, rtol=RTOL, atol=ATOL):
+        return failed(spec, f"½이 빠졌습니다: 기대값 {expected:.5f}, 실제 {found:.5f} (2배). 템플릿의 규칙은 ½(ŷ − y)²입니다.",
+                      f"The ½ is missing: expected {expected:.5f}, found {found:.5f} (twice). The template's convention is ½(ŷ − y)².",
+                      points=spec.points / 2)
+    if np.isclose(found, n * expected, rtol=RTOL, atol=ATOL) or np.isclose(found, 2 * n * expected, rtol=RTOL, atol=ATOL):
+        return failed(spec, f"평균 대신 합을 계산했습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. 예제별 손실의 평균을 반환하세요.",
+                      f"A sum instead of a mean: expected {expected:.5f}, found {found:.5f}. Return the mean over examples.")
+    broadcast = float(((y_hat - y) ** 2 / 2).mean())
+    if np.isclose(found, broadcast, rtol=RTOL, atol=ATOL) or np.isclose(found, 2 * broadcast, rtol=RTOL, atol=ATOL):
+        return failed(spec, f"y를 y_hat의 모양으로 바꾸지 않아 (n, n) 브로드캐스팅이 일어났습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. y.reshape(y_hat.shape)를 쓰세요.",
+                      f"y was not reshaped to y_hat's shape, so (n, n) broadcasting happened: expected {expected:.5f}, found {found:.5f}. Use y.reshape(y_hat.shape).")
+    return failed(spec, f"제곱 손실이 다릅니다: 기대값 ½·mean((ŷ − y)²) = {expected:.5f}, 실제 {found:.5f}.",
+                  f"Squared loss differs: expected ½·mean((ŷ − y)²) = {expected:.5f}, found {found:.5f}.")
+
+
+def check_gradient_descent_fit(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("linreg_fit")
+    if (bad := probe_failure(spec, probe, "LinearRegressionScratch (forward + loss)")) is not None:
+        return bad
+    true_w, true_b = np.asarray(ctx.hidden.answers["fit_w"]), float(ctx.hidden.answers["fit_b"])
+    w, b = probe.arrays.get("w"), probe.arrays.get("b")
+    if w is None or b is None or w.shape != true_w.shape or b.size != 1:
+        return failed(spec, "학습 후 w, b의 모양이 올바르지 않습니다.", "After training, w and b do not have the right shapes.")
+    err = max(float(np.max(np.abs(w - true_w))), abs(float(b[0]) - true_b))
+    if not np.isfinite(err):
+        return failed(spec, "경사하강법이 발산했습니다 (NaN/inf). 손실이 평균인지, ½을 썼는지 확인하세요.",
+                      "Gradient descent diverged (NaN/inf). Check that the loss is a mean with the ½.")
+    if err <= FIT_TOLERANCE:
+        return passed(spec, f"여러분의 forward와 loss로 경사하강법을 돌리니 숨겨진 w, b를 오차 {err:.4f} 이내로 복원했습니다.",
+                      f"Gradient descent with your forward and loss recovered the hidden w and b within {err:.4f}.")
+    return failed(spec, f"여러분의 forward와 loss로 10 epoch 학습했지만 숨겨진 w, b와의 최대 오차가 {err:.3f}입니다 (허용 {FIT_TOLERANCE}). "
+                  f"기대 w={_array_text(true_w)}, b={true_b:.3f}; 실제 w={_array_text(w)}, b={float(b[0]):.3f}.",
+                  f"Ten epochs of gradient descent with your forward and loss left a max error of {err:.3f} (allowed {FIT_TOLERANCE}). "
+                  f"Expected w={_array_text(true_w)}, b={true_b:.3f}; found w={_array_text(w)}, b={float(b[0]):.3f}.")
+
+
+def check_softmax(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("softmax")
+    if (bad := probe_failure(spec, probe, "softmax")) is not None:
+        return bad
+    X = _t(ctx.hidden.inputs["sm_X"])
+    expected = ref_softmax.softmax(X).numpy()
+    found = probe.arrays.get("probs")
+    if found is None or found.shape != expected.shape:
+        shape = None if found is None else tuple(found.shape)
+        return failed(spec, f"softmax 출력 모양이 {shape}입니다. 입력과 같은 {tuple(expected.shape)}이어야 합니다.",
+                      f"softmax returned shape {shape}; it must keep the input's shape {tuple(expected.shape)}.")
+    sums = found.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-4):
+        return failed(spec, f"각 행의 합이 1이 아닙니다 (행 합: {_array_text(sums)}). 분모는 행(dim=1) 방향의 합이어야 합니다 (keepdims=True).",
+                      f"Rows do not sum to 1 (row sums: {_array_text(sums)}). The denominator is the sum over each row (dim=1, keepdims=True).")
+    if not _close(found, expected, atol=1e-5):
+        return failed(spec, "행의 합은 1이지만 값이 exp(X)/Σexp(X)와 다릅니다.",
+                      "Rows sum to 1 but the values differ from exp(X)/Σexp(X).")
+    large = probe.arrays.get("large")
+    note_ko = note_en = ""
+    if large is not None and not np.all(np.isfinite(large)):
+        note_ko = " 참고: 큰 로짓(약 100)에서는 exp가 넘쳐 NaN이 됩니다. 각 행의 최댓값을 빼면 안정적입니다 (감점 없음)."
+        note_en = " Note: for large logits (about 100) exp overflows to NaN; subtracting each row's max makes it stable (no deduction)."
+    return passed(spec, "softmax가 기준 구현과 일치하고 각 행의 합이 1입니다." + note_ko,
+                  "softmax matches the reference and every row sums to 1." + note_en)
+
+
+def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("softmax_model")
+    if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch(784, 10, lr=0.1)")) is not None:
+        return bad
+    W, b = probe.values.get("W", {}), probe.values.get("b", {})
+    issues_ko, issues_en = [], []
+    for name, info, shape in (("W", W, [784, 10]), ("b", b, [10])):
+        if info.get("type") != "Tensor":
+            issues_ko.append(f"{name}가 텐서가 아닙니다")
+            issues_en.append(f"{name} is not a tensor")
+            continue
+        if info.get("shape") != shape:
+            issues_ko.append(f"{name}의 모양이 {tuple(info.get('shape'))}입니다 (기대 {tuple(shape)})")
+            issues_en.append(f"{name} has shape {tuple(info.get('shape'))} (expected {tuple(shape)})")
+        if not info.get("requires_grad"):
+            issues_ko.append(f"{name}.requires_grad가 False입니다")
+            issues_en.append(f"{name}.requires_grad is False")
+    if issues_en:
+        return failed(spec, "SoftmaxRegressionScratch(784, 10): " + "; ".join(issues_ko) + ".",
+                      "SoftmaxRegressionScratch(784, 10): " + "; ".join(issues_en) + ".")
+    return passed(spec, "W는 (784, 10), b는 (10,)이고 둘 다 requires_grad=True입니다.",
+                  "W is (784, 10), b is (10,), and both require grad.")
+
+
+def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("softmax_model")
+    if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch.forward")) is not None:
+        return bad
+    inp = ctx.hidden.inputs
+    expected = ref_softmax.forward(_t(inp["smr_X"]), _t(inp["smr_W"]), _t(inp["smr_b"])).numpy()
+    found = probe.arrays.get("forward")
+    n = inp["smr_X"].shape[0]
+    if found is None or found.shape != expected.shape:
+        shape = None if found is None else tuple(found.shape)
+        return failed(spec, f"(n,1,28,28) 이미지 {n}장에 대해 출력 모양이 {shape}입니다. X를 (n, 784)로 펼쳐 ({n}, 10) 확률을 반환해야 합니다.",
+                      f"For {n} images of shape (1, 28, 28) forward returned {shape}; it must flatten X to (n, 784) and return ({n}, 10) probabilities.")
+    if not _close(found, expected, atol=1e-5):
+        return failed(spec, "출력 모양은 맞지만 softmax(X@W + b)와 값이 다릅니다 (여러분의 softmax를 사용합니다).",
+                      "The shape is right but the values differ from softmax(X@W + b) (this uses your softmax).")
+    return passed(spec, f"forward가 이미지를 (n, 784)로 펼치고 ({n}, 10) 확률을 기준 구현과 같게 반환합니다.",
+                  f"forward flattens images to (n, 784) and returns ({n}, 10) probabilities matching the reference.")
+
+
+def check_cross_entropy(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("cross_entropy")
+    if (bad := probe_failure(spec, probe, "cross_entropy")) is not None:
+        return bad
+    y_hat, y = _t(ctx.hidden.inputs["ce_yhat"]), torch.as_tensor(ctx.hidden.inputs["ce_y"])
+    expected = float(ref_softmax.cross_entropy(y_hat, y))
+    arr = probe.arrays.get("loss")
+    if arr is None or arr.size != 1:
+        shape = None if arr is None else tuple(arr.shape)
+        return failed(spec, f"cross_entropy는 스칼라(평균)를 반환해야 합니다. 실제 모양: {shape}. .mean()을 잊지 마세요.",
+                      f"cross_entropy must return a scalar (the mean); found shape {shape}. Don't forget .mean().")
+    found = float(arr.reshape(-1)[0])
+    if np.isclose(found, expected, rtol=RTOL, atol=ATOL):
+        return passed(spec, f"cross_entropy가 기준값 {expected:.5f}와 일치합니다.", f"cross_entropy matches the reference {expected:.5f}.")
+    if np.isclose(found, -expected, rtol=RTOL, atol=ATOL):
+        return failed(spec, f"부호가 반대입니다: 기대값 {expected:.5f}, 실제 {found:.5f}. −log를 쓰세요.",
+                      f"The sign is flipped: expected {expected:.5f}, found {found:.5f}. Use −log.")
+    if np.isclose(found, len(y) * expected, rtol=RTOL, atol=ATOL):
+        return failed(spec, f"평균 대신 합입니다: 기대값 {expected:.5f}, 실제 {found:.5f}.",
+                      f"A sum instead of a mean: expected {expected:.5f}, found {found:.5f}.")
+    return failed(spec, f"cross_entropy가 다릅니다: 기대값 mean(−log ŷ[i, yᵢ]) = {expected:.5f}, 실제 {found:.5f}.",
+                  f"cross_entropy differs: expected mean(−log ŷ[i, yᵢ]) = {expected:.5f}, found {found:.5f}.")
+
+
+def check_fashion_training(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    probe = ctx.probe("training")
+    if (bad := probe_failure(spec, probe, "model (FashionMNIST)")) is not None:
+        return bad
+    v = probe.values
+    issues_ko, issues_en = [], []
+    if v.get("class") != "SoftmaxRegressionScratch":
+        issues_ko.append(f"마지막 model이 SoftmaxRegressionScratch가 아닙니다 ({v.get('class')})")
+        issues_en.append(f"the final model is not a SoftmaxRegressionScratch ({v.get('class')})")
+    if v.get("num_inputs") != 784 or v.get("num_outputs") != 10:
+        issues_ko.append(f"num_inputs={v.get('num_inputs')}, num_outputs={v.get('num_outputs')} (기대 784, 10)")
+        issues_en.append(f"num_inputs={v.get('num_inputs')}, num_outputs={v.get('num_outputs')} (expected 784, 10)")
+    losses = probe.arrays.get("train_loss", np.zeros(0))
+    finite = losses[np.isfinite(losses)]
+    went_down = len(finite) >= 2 and finite[-1] < finite[0]
+    if not went_down:
+        issues_ko.append("학습 손실이 줄어들지 않았습니다" + ("" if len(losses) else " (기록된 손실 없음: trainer.fit이 실행되었나요?)"))
+        issues_en.append("the training loss did not go down" + ("" if len(losses) else " (no losses recorded: did trainer.fit run?)"))
+    preds, truth = probe.arrays.get("predictions"), ctx.hidden.answers.get("train_y")
+    acc = None
+    if preds is not None and truth is not None and preds.shape == truth.shape:
+        acc = float((preds.astype(np.int64) == truth).mean())
+    loss_text = f"{finite[0]:.3f} → {finite[-1]:.3f}" if len(finite) >= 2 else "-"
+    acc_text = "-" if acc is None else f"{acc:.1%}"
+    if issues_en:
+        return failed(spec, "; ".join(issues_ko) + f". (손실 {loss_text}, 검증 정확도 {acc_text})",
+                      "; ".join(issues_en) + f". (loss {loss_text}, validation accuracy {acc_text})")
+    return passed(spec, f"784 → 10 모델이 학습되었습니다: 손실 {loss_text}, 숨겨진 검증 이미지 정확도 {acc_text}.",
+                  f"The 784 → 10 model trained: loss {loss_text}, accuracy on hidden validation images {acc_text}.")
+
+
+CHECKS = {
+    "notebook_runs": notebook_runs_check,
+    "linreg_requires_grad": check_linreg_requires_grad,
+    "linreg_forward": check_linreg_forward,
+    "squared_loss": check_squared_loss,
+    "gradient_descent_fit": check_gradient_descent_fit,
+    "softmax": check_softmax,
+    "softmax_params": check_softmax_params,
+    "softmax_forward": check_softmax_forward,
+    "cross_entropy": check_cross_entropy,
+    "fashion_training": check_fashion_training,
+}
+
+
+def rerun_playground(config: dict) -> Message | None:
+    """Re-run a configuration read off a screenshot with the reference Playground port."""
+    from reference_solutions.week2 import playground
+
+    fields = set(playground.PlaygroundConfig.__dataclass_fields__)
+    try:
+        cfg = playground.PlaygroundConfig(**{k: v for k, v in config.items() if k in fields})
+        run = playground.train(cfg, epochs=1000, seed=0, stop_at_test_loss=0.005)
+    except (TypeError, ValueError):
+        return None
+    epoch = run.reached(0.005, 1000)
+    if epoch is not None:
+        return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 다시 돌리니 {epoch} epoch에 test loss ≤ 0.005에 도달했습니다.",
+                       f"Note: re-running the screenshot's configuration with the reference Playground port reached test loss ≤ 0.005 at epoch {epoch}.")
+    best = min(run.test_loss) if run.test_loss else float("nan")
+    return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 다시 돌렸지만 1000 epoch 안에 0.005에 도달하지 못했습니다 (최소 test loss {best:.4f}).",
+                   f"Note: re-running the screenshot's configuration with the reference Playground port did not reach 0.005 within 1000 epochs (best test loss {best:.4f}).")
+
+
+def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    from grader.screenshots import playground_check
+
+    cfg = ctx.pack.raw.get("playground", {})
+    return playground_check(ctx.intake.screenshot, spec.points, float(cfg.get("max_test_loss", 0.005)),
+                            int(cfg.get("max_epochs", 1000)), spec.id, rerun=rerun_playground)
+
+
+CHECKS["playground"] = check_playground

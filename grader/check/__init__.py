@@ -1,0 +1,1 @@
+"""Check stage: compare what the probes returned with the references, and score."""

@@ -1,0 +1,33 @@
+"""Checks every notebook assignment can reuse."""
+
+from __future__ import annotations
+
+from grader.check.context import CheckContext
+from grader.check.results import failed, not_executed, passed, result
+from grader.models import CheckResult, Message, Status
+from grader.pack import CheckSpec
+
+
+def notebook_runs_check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Full points when every code cell ran without an error or timeout."""
+    early = not_executed(ctx, spec)
+    if early:
+        return early
+    ex = ctx.execution
+    assert ex is not None
+    bad = ex.error_cells
+    not_run = [c for c in ex.cells if c.status == "not-run"]
+    if ex.status == "timeout":
+        return result(spec, Status.TIMEOUT, Message(
+            f"노트북 전체 실행 시간 제한을 넘었습니다 ({ctx.pack.limits.notebook_timeout_s:.0f}초). 실행되지 않은 셀 {len(not_run)}개.",
+            f"The notebook exceeded its total time limit ({ctx.pack.limits.notebook_timeout_s:.0f} s); {len(not_run)} cells did not run."))
+    if ex.status == "died":
+        return failed(spec, f"커널이 중간에 종료되었습니다 ({ex.detail}). 메모리를 너무 많이 쓰거나 프로세스를 종료하는 코드가 없는지 확인하세요.",
+                      f"The kernel died during execution ({ex.detail}). Check for code that uses too much memory or exits the process.")
+    if not bad:
+        return passed(spec, f"코드 셀 {len(ex.cells)}개가 모두 오류 없이 실행되었습니다.",
+                      f"All {len(ex.cells)} code cells ran without errors.")
+    listed = ", ".join(f"[{c.index}] {c.ename}: {c.evalue[:80]}" if c.status == "error" else f"[{c.index}] timeout"
+                       for c in bad[:5])
+    return failed(spec, f"코드 셀 {len(bad)}개에서 오류가 났습니다 (셀 번호는 0부터): {listed}",
+                  f"{len(bad)} code cell(s) failed (cell numbers from 0): {listed}")

@@ -1,0 +1,46 @@
+"""Run every check a pack declares, in manifest order, and never let one break the others."""
+
+from __future__ import annotations
+
+import traceback
+from types import ModuleType
+
+from grader.check.context import CheckContext
+from grader.check.results import result
+from grader.intake.checks import artifacts_check, naming_check
+from grader.models import CheckResult, Message, Status
+from grader.pack import Pack, PackError
+
+
+def check_functions(pack: Pack, module: ModuleType) -> dict:
+    """The pack's CHECKS mapping, validated against the manifest."""
+    funcs = dict(getattr(module, "CHECKS", {}))
+    builtin = {pack.naming.check, pack.artifacts.check}
+    missing = [c.id for c in pack.checks if c.id not in funcs and c.id not in builtin]
+    if missing:
+        raise PackError(f"{pack.folder}: checks declared without a function in CHECKS: {missing}")
+    return funcs
+
+
+def run_checks(ctx: CheckContext, module: ModuleType) -> tuple[CheckResult, ...]:
+    """One CheckResult per declared check; a crashing check function becomes status error."""
+    pack = ctx.pack
+    funcs = check_functions(pack, module)
+    out: list[CheckResult] = []
+    for spec in pack.checks:
+        try:
+            if spec.id == pack.naming.check:
+                res = naming_check(ctx.intake.name, spec)
+            elif spec.id == pack.artifacts.check:
+                res = artifacts_check(ctx.intake, pack, spec)
+            else:
+                res = funcs[spec.id](ctx, spec)
+            if res.id != spec.id or res.max_points != spec.points:
+                res = result(spec, res.status, res.message, res.points)
+        except Exception as exc:  # a grader bug must not cost other checks
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            res = result(spec, Status.ERROR, Message(
+                f"채점기 내부 오류로 이 항목을 확인하지 못했습니다: {tb}. 세션 리더에게 알려주세요.",
+                f"A grader error prevented this check: {tb}. Please tell the session leader."))
+        out.append(res)
+    return tuple(out)

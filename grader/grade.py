@@ -1,0 +1,123 @@
+"""The one grading path every front end uses: intake → execute → check → result.
+
+`Grader.grade(submission)` turns one Submission into one SubmissionResult and never raises:
+whatever goes wrong with a submission becomes that student's status and messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from grader.check.context import CheckContext
+from grader.check.engine import check_functions, run_checks
+from grader.execute.kernel import Execution, NotebookRunner
+from grader.execute.probes import ProbeSession
+from grader.intake.artifacts import open_submission
+from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
+from grader.pack import Pack
+from grader.runtime import Runtime
+
+
+def submission_rng(run_seed: int, key: str) -> np.random.Generator:
+    """Hidden inputs differ per student and per run; reproducible only with the secret seed."""
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return np.random.default_rng([run_seed, digest])
+
+
+@dataclass
+class Grader:
+    """Grades submissions of one pack with one runtime."""
+
+    pack: Pack
+    runtime: Runtime | None
+    threads: int = 1
+    run_seed: int = field(default_factory=lambda: secrets.randbits(63))
+
+    def __post_init__(self) -> None:
+        self.module = self.pack.module("checks_module")
+        check_functions(self.pack, self.module)
+
+    def grade(self, submission: Submission) -> SubmissionResult:
+        started = time.monotonic()
+        scratch = Path(tempfile.mkdtemp(prefix="kubig-intake-"))
+        try:
+            return self._grade(submission, scratch, started)
+        except Exception as exc:  # never let one submission stop the others
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            return SubmissionResult(
+                submission, "error", (), 0.0, self.pack.max_points, "none",
+                notes=(Message(f"채점 중 오류: {tb}", f"Grading error: {tb}"),),
+                timings={"total": time.monotonic() - started},
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _grade(self, sub: Submission, scratch: Path, started: float) -> SubmissionResult:
+        if sub.path is None or sub.status in ("missing", "unreachable"):
+            status = sub.status or "missing"
+            note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
+            return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
+        intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
+        execution, probes, hidden = None, None, None
+        if intake.notebook is not None:
+            if self.runtime is None:
+                raise RuntimeError("no student runtime: run `grade setup` first")
+            hidden = self.module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.data)
+            params = {**hidden.params, "_probe_seconds": max(5, int(self.pack.limits.probe_timeout_s / 3))}
+            probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, params)
+            nb = nbformat.read(intake.notebook, as_version=4)
+            runner = NotebookRunner(self.runtime, self.pack.limits, threads=self.threads)
+            execution, _ = runner.run(nb, _files_beside(intake), probes)
+        ctx = CheckContext(self.pack, intake, execution, probes, hidden)
+        checks = run_checks(ctx, self.module)
+        return self._result(sub, intake, execution, checks, started)
+
+    def _result(self, sub: Submission, intake: Intake, ex: Execution | None,
+                checks: tuple[CheckResult, ...], started: float) -> SubmissionResult:
+        total = sum(c.points for c in checks)
+        notes = list(intake.problems) + list(intake.extra.get("notes", ()))
+        if sub.late and self.pack.late.policy == "penalty" and self.pack.late.penalty_points:
+            total = max(0.0, total - self.pack.late.penalty_points)
+            notes.append(Message(f"기한 이후 제출: {self.pack.late.penalty_points:g}점 감점.",
+                                 f"Submitted after the deadline: {self.pack.late.penalty_points:g} points deducted."))
+        if ex is not None and ex.isolation == "reduced":
+            notes.append(Message("격리 수준 축소: bubblewrap을 쓸 수 없어 자원 제한과 개인 폴더만 적용되었습니다.",
+                                 "isolation: reduced — bubblewrap was unavailable; only resource limits and a private folder applied."))
+        if ex is not None and ex.output_truncated:
+            notes.append(Message("출력이 너무 많아 일부가 생략되었습니다.", "Output exceeded the limit and was truncated."))
+        status = _status(intake, ex, checks, self.pack)
+        timings = {"total": time.monotonic() - started}
+        if ex is not None:
+            timings.update({f"execute_{k}": v for k, v in ex.timings.items()})
+            timings["student_cells"] = ex.student_seconds
+        return SubmissionResult(sub, status, checks, round(total, 2), self.pack.max_points,
+                                ex.isolation if ex else "none", tuple(notes), timings)
+
+
+def _files_beside(intake: Intake) -> Path | None:
+    """The folder of the student's other files (copied next to the notebook in the sandbox)."""
+    contents = intake.extra.get("contents_dir")
+    return Path(contents) if contents and Path(contents).is_dir() else None
+
+
+def _status(intake: Intake, ex: Execution | None, checks: tuple[CheckResult, ...], pack: Pack) -> str:
+    if intake.status == "unreadable" or intake.notebook is None:
+        return "unreadable"
+    if ex is not None and ex.status == "timeout":
+        return "timeout"
+    if ex is not None and ex.status in ("failed", "died"):
+        return "error"
+    naming = next((c for c in checks if c.id == pack.naming.check), None)
+    if naming is not None and naming.status != Status.PASS:
+        return "misnamed"
+    return "graded"
