@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,10 +103,18 @@ class Pack:
     def module(self, key: str = "checks_module") -> ModuleType:
         """Import one of the pack's Python modules (by manifest key) under a private name."""
         path = self.file(key)
-        spec = importlib.util.spec_from_file_location(f"kubig_pack_{self.id}_{path.stem}", path)
+        tag = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+        spec = importlib.util.spec_from_file_location(f"kubig_pack_{self.id}_{path.stem}_{tag}", path)
         assert spec and spec.loader
+        if spec.name in sys.modules:
+            return sys.modules[spec.name]
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        sys.modules[spec.name] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[spec.name]
+            raise
         return mod
 
     def content_hash(self) -> str:

@@ -1,0 +1,109 @@
+"""Week-2 notebook variants built from our reference notebook: one per bug class, plus hostile ones.
+
+Used by the bundled demo cohort, the tests and the benchmark. Each variant is a list of
+(old, new) source replacements (each `old` must occur exactly once in the notebook) and/or
+extra code cells appended at the end, with the checks it is expected to fail.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Variant:
+    replace: tuple[tuple[str, str], ...] = ()
+    append: tuple[str, ...] = ()
+    fails: tuple[str, ...] = ()  # checks expected not to pass (besides naming/artifacts/playground)
+
+
+BUGS: dict[str, Variant] = {
+    "correct": Variant(),
+    "no_requires_grad": Variant(
+        (("self.w = torch.normal(0, sigma, (num_inputs, 1), requires_grad=True)",
+          "self.w = torch.normal(0, sigma, (num_inputs, 1), requires_grad=False)"),),
+        fails=("linreg_requires_grad", "notebook_runs")),
+    "forward_no_bias": Variant(
+        (("return torch.matmul(X, self.w) + self.b", "return torch.matmul(X, self.w)"),),
+        fails=("linreg_forward", "gradient_descent_fit")),
+    "loss_sum": Variant((("    return l.mean()", "    return l.sum()"),), fails=("squared_loss",)),
+    "loss_no_half": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y.reshape(y_hat.shape)) ** 2"),),
+                            fails=("squared_loss",)),
+    "loss_no_reshape": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y) ** 2 / 2"),),
+                               fails=("squared_loss", "gradient_descent_fit")),
+    "softmax_wrong_axis": Variant((("partition = X_exp.sum(1, keepdims=True)", "partition = X_exp.sum(0, keepdims=True)"),),
+                                  fails=("softmax", "softmax_forward", "fashion_training")),
+    "softmax_b_scalar": Variant((("self.b = torch.zeros(num_outputs, requires_grad=True)", "self.b = torch.zeros(1, requires_grad=True)"),),
+                                fails=("softmax_params",)),
+    "forward_no_reshape": Variant((("    X = X.reshape((-1, self.W.shape[0]))\n", ""),),
+                                  fails=("softmax_forward", "fashion_training", "notebook_runs")),
+    "ce_no_minus": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
+                             "return torch.log(y_hat[list(range(len(y_hat))), y]).mean()"),),
+                           fails=("cross_entropy", "fashion_training")),
+    "ce_sum": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
+                        "return -torch.log(y_hat[list(range(len(y_hat))), y]).sum()"),),
+                      fails=("cross_entropy",)),
+    "training_lr_zero": Variant((("num_outputs=10, lr=0.1)", "num_outputs=10, lr=0.0)"),), fails=("fashion_training",)),
+}
+
+# Hostile notebooks: each starts from a *wrong* softmax so a score gain would show.
+_WRONG_SOFTMAX = (("partition = X_exp.sum(1, keepdims=True)", "partition = X_exp.sum(0, keepdims=True)"),)
+HOSTILE: dict[str, Variant] = {
+    "patch_allclose": Variant(_WRONG_SOFTMAX, (
+        "import numpy, torch\n"
+        "torch.allclose = lambda *a, **k: True\n"
+        "numpy.allclose = lambda *a, **k: True\n"
+        "numpy.isclose = lambda *a, **k: True\n"
+        "torch.testing.assert_close = lambda *a, **k: None",), fails=("softmax", "softmax_forward", "fashion_training")),
+    "os_exit": Variant(_WRONG_SOFTMAX, ("import os\nos._exit(0)",), fails=("softmax",)),
+    "infinite_loop": Variant(_WRONG_SOFTMAX, ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",),
+                             fails=("softmax",)),
+    "allocate_30gb": Variant(_WRONG_SOFTMAX, ("import torch\nhog = torch.ones(30 * 1024**3, dtype=torch.uint8)\nprint(hog.sum())",),
+                             fails=("softmax",)),
+    "open_socket": Variant(_WRONG_SOFTMAX, (
+        "import socket\ns = socket.create_connection(('1.1.1.1', 80), timeout=3)\nprint('connected')",
+        "import urllib.request\nprint(urllib.request.urlopen('http://pypi.org', timeout=3).status)"),
+        fails=("softmax",)),
+    "peek_and_forge": Variant(_WRONG_SOFTMAX, (
+        "import os, glob, json\n"
+        "found = glob.glob('/work/**/reference_solutions', recursive=True) + glob.glob('/root/**', recursive=False)\n"
+        "print('visible:', found)\n"
+        "for d in glob.glob('/tmp/kg-*/comm/probe'):\n"
+        "    open(os.path.join(d, 'out-forged.json'), 'w').write(json.dumps({'softmax': {'status': 'ok', 'values': {}}}))\n"
+        "print('::error title=pwned::student wrote a workflow command')\nprint('::add-mask::secret')",),
+        fails=("softmax",)),
+    "fork_many": Variant(_WRONG_SOFTMAX, (
+        "import subprocess\nprocs = []\n"
+        "for _ in range(400):\n    procs.append(subprocess.Popen(['sleep', '30']))\nprint(len(procs))",),
+        fails=("softmax",)),
+}
+
+
+def reference() -> NotebookNode:
+    return nbformat.read(HERE / "reference.ipynb", as_version=4)
+
+
+def make_notebook(variant: Variant) -> NotebookNode:
+    """The reference notebook with the variant's replacements and appended cells."""
+    nb = copy.deepcopy(reference())
+    for old, new in variant.replace:
+        hits = [c for c in nb.cells if old in c.source]
+        if len(hits) != 1:
+            raise ValueError(f"replacement target must occur in exactly one cell: {old!r} ({len(hits)})")
+        hits[0].source = hits[0].source.replace(old, new, 1)
+    for i, src in enumerate(variant.append):
+        cell = nbformat.v4.new_code_cell(src)
+        cell["id"] = f"extra-{i}"
+        nb.cells.append(cell)
+    return nb
+
+
+def variant(name: str) -> Variant:
+    return BUGS.get(name) or HOSTILE[name]

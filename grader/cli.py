@@ -1,0 +1,257 @@
+"""`grade`: the command line front end (typer + rich).
+
+grade list                      assignment packs
+grade setup week2               build the student runtime once
+grade check PATH                a student's self-check (exit 1 when a check fails)
+grade week2 [SOURCE] ...        a session leader's cohort run (no SOURCE: the bundled demo)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader import __version__
+from grader.cache import ResultCache
+from grader.cohort import default_jobs, run_cohort
+from grader.grade import Grader
+from grader.models import Status, Submission, SubmissionResult
+from grader.pack import Pack, PackError, list_packs, load_pack
+from grader.paths import cache_dir
+from grader.report import render_summary, summary
+from grader.runtime import RuntimeMissing, build, load_runtime
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="KUBIG assignment grader")
+console = Console(stderr=True)
+FAILING = {Status.FAIL, Status.ERROR, Status.TIMEOUT}
+
+
+def _pack(pack_id: str) -> Pack:
+    try:
+        return load_pack(pack_id)
+    except PackError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+
+
+def _runtime(pack: Pack):
+    try:
+        return load_runtime(pack)
+    except RuntimeMissing as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the assignment packs."""
+    table = Table("id", "week", "title", "deadline", "checks", "points")
+    for pack in list_packs():
+        table.add_row(pack.id, str(pack.week), f"{pack.title.ko} / {pack.title.en}",
+                      pack.deadline.isoformat(), str(len(pack.checks)), f"{pack.max_points:g}")
+    Console().print(table)
+
+
+@app.command("setup")
+def setup_command(pack_id: str = typer.Argument(..., help="assignment id, e.g. week2"),
+                  force: bool = typer.Option(False, help="rebuild even if the runtime looks fine")) -> None:
+    """Build (once) the student runtime a pack's notebooks run in."""
+    pack = _pack(pack_id)
+    start = time.monotonic()
+    with console.status(f"setting up {pack.id}…") as status:
+        def progress(line: str) -> None:
+            status.update(line[:100])
+            console.print(f"  {line[:160]}", highlight=False)
+        rt = build(pack, progress, force=force)
+    console.print(f"[green]runtime ready[/green] {rt.root} ({time.monotonic() - start:.0f} s)")
+
+
+def _status_style(status: Status) -> str:
+    return {Status.PASS: "green", Status.FAIL: "red", Status.ERROR: "red", Status.TIMEOUT: "yellow",
+            Status.NEEDS_REVIEW: "yellow"}[status]
+
+
+def _print_table(result: SubmissionResult, lang: str) -> None:
+    out = Console()
+    sub = result.submission
+    out.print(f"[bold]{sub.display_name}[/bold] — {result.status}, "
+              f"{result.total:g}/{result.max_total:g}, isolation: {result.isolation}")
+    table = Table("id", "status", "points", "message", show_lines=False)
+    for c in result.checks:
+        table.add_row(c.id, f"[{_status_style(c.status)}]{c.status}[/]", f"{c.points:g}/{c.max_points:g}",
+                      c.message.text(lang), )
+    out.print(table)
+    for note in result.notes:
+        out.print(f"• {note.text(lang)}", highlight=False)
+
+
+def check_payload(results: list[SubmissionResult], pack: Pack) -> dict:
+    """The JSON contract of `grade check --format json`."""
+    return {
+        "grader_version": __version__,
+        "assignment": pack.id,
+        "submissions": [
+            {
+                "file": r.submission.display_name,
+                "source_path": r.submission.source_path,
+                "student": {"key": r.submission.key, "cohort": r.submission.cohort, "name": r.submission.name},
+                "status": r.status,
+                "total": r.total,
+                "max_total": r.max_total,
+                "isolation": r.isolation,
+                "checks": [c.to_json() for c in r.checks],
+                "notes": [{"ko": n.ko, "en": n.en} for n in r.notes],
+            }
+            for r in results
+        ],
+    }
+
+
+@app.command("check")
+def check_command(
+    path: Path = typer.Argument(..., exists=True, help="a submission zip, folder or notebook"),
+    pack_id: str = typer.Option("week2", "--assignment", "-a", help="assignment id"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json | github"),
+    lang: str = typer.Option("both", "--lang", help="ko | en | both"),
+    out: Optional[Path] = typer.Option(None, "--out", help="also write a report folder"),
+) -> None:
+    """Grade one submission with exactly the checks of the leader's run. Exit 1 when a check fails."""
+    from grader.sources.local import discover_local
+
+    pack = _pack(pack_id)
+    runtime = _runtime(pack)
+    subs = discover_local(path, pack)
+    if not subs:
+        console.print(f"[red]{path}: no submission found (expected a .zip or .ipynb) / 제출물을 찾지 못했습니다[/red]")
+        raise typer.Exit(2)
+    grader = Grader(pack, runtime, threads=2)
+    results = []
+    for sub in subs:
+        with console.status(f"grading {sub.display_name}…"):
+            results.append(grader.grade(sub))
+    if out is not None:
+        from grader.report import write_report
+
+        write_report(results, pack, out, lang="ko" if lang == "both" else lang)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(check_payload(results, pack), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "github":
+        from grader.github import emit_github
+
+        emit_github(results, pack, lang=lang)
+    else:
+        for r in results:
+            _print_table(r, lang)
+    failing = any(c.status in FAILING for r in results for c in r.checks) or any(
+        r.status not in ("graded",) for r in results)
+    raise typer.Exit(1 if failing else 0)
+
+
+def _parse_deadline(text: str | None, pack: Pack) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=pack.deadline.tzinfo)
+
+
+def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | None,
+             deadline: datetime | None, work: Path) -> list[Submission]:
+    """Submissions from a class repository, a roster, a local path, or the bundled demo."""
+    from grader.sources.classrepo import discover_class_repo
+    from grader.sources.local import discover_local
+    from grader.sources.roster import discover_roster, load_roster
+
+    cache = cache_dir()
+    materialize = work / "submissions"
+    if roster is not None:
+        return discover_roster(load_roster(roster), pack, cache, materialize, deadline)
+    if source is None:
+        demo = pack.module("demo_module")
+        repo, demo_folder = demo.build_demo_repo(work / "demo-class-repo")
+        console.print(f"no SOURCE given: grading the bundled demo class repository at {repo}")
+        source, folder = str(repo), demo_folder
+    src_path = Path(source)
+    if src_path.exists() and not (src_path / ".git").exists() and not src_path.suffix == ".git":
+        return discover_local(src_path, pack)
+    return discover_class_repo(source, folder or f"Basic Study/DL/{pack.week}주차", pack, cache, materialize, deadline)
+
+
+def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
+               deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
+               no_cache: bool) -> None:
+    from grader.sources.gitcache import SourceError
+    from grader.sources.roster import RosterError
+
+    pack = _pack(pack_id)
+    runtime = _runtime(pack)
+    out = out or Path(f"grade-report-{pack.id}")
+    work = cache_dir() / "work" / pack.id
+    try:
+        subs = discover(pack, source, folder, roster, _parse_deadline(deadline, pack), work)
+    except (SourceError, RosterError) as exc:
+        msg = getattr(exc, "message", None)
+        console.print(f"[red]{msg.text('both') if msg else exc}[/red]")
+        if getattr(exc, "detail", ""):
+            console.print(exc.detail, highlight=False)
+        raise typer.Exit(2)
+    jobs = jobs or default_jobs()
+    grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)))
+    cache = None if no_cache else ResultCache(cache_dir(), pack)
+    console.print(f"{pack.id}: {len(subs)} students, {jobs} workers, report → {out}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=len(subs))
+
+        def on_result(sub: Submission, result: SubmissionResult, cached: bool) -> None:
+            tag = "cached" if cached else f"{result.timings.get('total', 0):.0f}s"
+            progress.update(task, advance=1, description=f"{sub.key} ({result.status}, {result.total:g}, {tag})")
+
+        run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang)
+    render_summary(summary(run.results, pack, out), Console())
+    console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
+    console.print(f"[bold]report:[/bold] {out.resolve()}")
+    if run.interrupted:
+        console.print("[yellow]interrupted: the partial report is written; run again to resume[/yellow]")
+        raise typer.Exit(130)
+
+
+def _register_pack_commands() -> None:
+    try:
+        packs = list_packs()
+    except PackError:
+        return
+    for pack in packs:
+        def command(
+            source: Optional[str] = typer.Argument(None, help="class repo URL/path, or a local folder/zip"),
+            folder: Optional[str] = typer.Option(None, help="folder inside the class repo, e.g. 'Basic Study/DL/2주차'"),
+            roster: Optional[Path] = typer.Option(None, help="roster CSV of per-student repositories"),
+            deadline: Optional[str] = typer.Option(None, help="override the deadline (ISO 8601)"),
+            out: Optional[Path] = typer.Option(None, help="report folder"),
+            jobs: Optional[int] = typer.Option(None, help="parallel workers (default: CPUs)"),
+            lang: str = typer.Option("ko", help="ko | en"),
+            no_cache: bool = typer.Option(False, "--no-cache", help="regrade everything"),
+            _pack_id: str = typer.Option(pack.id, hidden=True),
+        ) -> None:
+            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache)
+
+        app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
+
+
+_register_pack_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Grade many submissions: cache first, then a worker pool, then the report.
+
+Each submission is graded by its own kernel in its own sandbox; a worker thread only waits
+on it, so one submission's crash or timeout never touches another. Results are cached as
+they finish and the report is rewritten as they come in (atomically), so Ctrl-C or a kill
+leaves a consistent partial report and the next run resumes from the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.cache import ResultCache
+from grader.grade import Grader
+from grader.models import Message, Submission, SubmissionResult
+from grader.pack import Pack
+from grader.report import write_report
+
+OnResult = Callable[[Submission, SubmissionResult, bool], None]
+
+
+@dataclass
+class CohortRun:
+    """Outcome of a cohort run: results in submission order, and what was reused."""
+
+    results: list[SubmissionResult]
+    cached: int = 0
+    executed: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+    report_paths: object = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def pending_result(sub: Submission, pack: Pack) -> SubmissionResult:
+    """Placeholder row for a student whose grading has not finished (interrupted run)."""
+    note = Message("채점이 중단되어 아직 결과가 없습니다. 다시 실행하면 이어서 채점합니다.",
+                   "Grading was interrupted before this submission finished; run again to resume.")
+    return SubmissionResult(sub, "error", (), 0.0, pack.max_points, "none", notes=(note,))
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def run_cohort(
+    grader: Grader,
+    submissions: Sequence[Submission],
+    out_dir: Path | None,
+    cache: ResultCache | None,
+    jobs: int | None = None,
+    on_result: OnResult | None = None,
+    report_every_s: float = 15.0,
+    lang: str = "ko",
+) -> CohortRun:
+    """Grade every submission (cached ones instantly) and write the report to out_dir."""
+    started = time.monotonic()
+    pack = grader.pack
+    jobs = jobs or default_jobs()
+    done: dict[int, SubmissionResult] = {}
+    run = CohortRun(results=[])
+    todo: list[int] = []
+    for i, sub in enumerate(submissions):
+        hit = cache.get(sub) if cache else None
+        if hit is not None:
+            done[i] = hit
+            run.cached += 1
+            if on_result:
+                on_result(sub, hit, True)
+        else:
+            todo.append(i)
+    last_report = time.monotonic()
+
+    def snapshot() -> list[SubmissionResult]:
+        return [done.get(i) or pending_result(s, pack) for i, s in enumerate(submissions)]
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    futures: dict[Future, int] = {}
+    try:
+        queue = list(todo)
+        while queue or futures:
+            while queue and len(futures) < jobs:
+                i = queue.pop(0)
+                futures[pool.submit(grader.grade, submissions[i])] = i
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = futures.pop(fut)
+                result = fut.result()
+                done[i] = result
+                run.executed += 1
+                if cache:
+                    cache.put(submissions[i], result)
+                if on_result:
+                    on_result(submissions[i], result, False)
+            if out_dir is not None and time.monotonic() - last_report > report_every_s and (queue or futures):
+                write_report(snapshot(), pack, out_dir, lang=lang)
+                last_report = time.monotonic()
+    except KeyboardInterrupt:
+        run.interrupted = True
+        for fut in futures:
+            fut.cancel()
+    finally:
+        pool.shutdown(wait=not run.interrupted, cancel_futures=True)
+    run.results = snapshot()
+    if out_dir is not None:
+        run.report_paths = write_report(run.results, pack, out_dir, lang=lang)
+    run.seconds = time.monotonic() - started
+    return run
