@@ -1,0 +1,892 @@
+"""Read TensorFlow Playground screenshots (week 2) and grade them.
+
+The task: train a network in TensorFlow Playground so that the test loss is at most 0.005
+within 1000 epochs, and submit a screenshot.  ``read_playground`` OCRs the screenshot with
+Tesseract (via pytesseract) and returns the test/training loss, the epoch and whatever
+configuration it could read with confidence; ``playground_check`` turns that into a
+``CheckResult``.
+
+How the reading works:
+
+1. The image is loaded defensively (any extension case, EXIF rotation, alpha, huge or tiny
+   sizes; a non-image gives ``problems`` instead of an exception).
+2. One full-page OCR pass (``image_to_data``, sparse-text mode) on a grayscale copy scaled to
+   a normal page width; if the epoch or the test loss label is not found, a second pass with
+   another page segmentation mode and a larger scale is tried, and the better one is kept.
+3. Words are grouped into lines by position; labels are matched fuzzily ("Tost loss") and the
+   values next to / under them are parsed tolerantly (O→0, l→1, "000,359", "0,004", "0004").
+4. The two values that decide the grade (epoch and test loss) are read again from tight crops,
+   upscaled, with a digit whitelist.  The readings are voted; when they disagree the value is
+   dropped (→ needs review) and the disagreement is listed in ``problems``.
+5. Configuration: top-bar values under their labels (validated against Playground's menus),
+   slider captions ("Noise: 0", "Batch size: 10", "test data: 50%"), "N HIDDEN LAYERS" and the
+   "N neurons" captions; pixels give the dataset (the thumbnail under "DATA" with the black
+   frame) and the input features (framed boxes under "FEATURES").  Keys use Playground's own
+   names: ``activation`` "tanh", ``dataset`` "spiral", ``features`` ["x", "xSquared", ...].
+
+Tesseract runs with ``OMP_THREAD_LIMIT=1`` (unless the caller set it; set only around the
+calls): its OpenMP threads make single-image OCR 3-4x slower on small, busy machines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from grader.models import CheckResult, Message, Status
+
+__all__ = ["PlaygroundReading", "read_playground", "playground_check", "RERUN_KEYS"]
+
+#: Config keys that must have been read before ``playground_check`` calls ``rerun``.
+RERUN_KEYS: tuple[str, ...] = ("dataset", "learning_rate", "activation", "hidden_layers")
+
+# Values Playground offers in its drop-downs / sliders (used to validate OCR).
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear"}
+REGULARIZATIONS = {"none": "none", "l1": "L1", "l2": "L2"}
+PROBLEMS = {"classification": "classification", "regression": "regression"}
+# Thumbnail grid order on the page (row-major, two columns).
+DATASETS = {"classification": ("circle", "xor", "gauss", "spiral"),
+            "regression": ("reg-plane", "reg-gauss")}
+
+_MAX_SIDE = 5000          # larger images are shrunk before anything else
+_PAGE_WIDTH = 2000        # full-page OCR width (pixels) for the first pass
+_MAX_UPSCALE = 3.0
+_MAX_OCR_PIXELS = 12e6    # cap for the page image handed to Tesseract
+_CROP_TEXT_HEIGHTS = (34, 52)  # text heights (px) for the crop re-reads
+_EXTRA_TEXT_HEIGHTS = (26, 42, 64)  # more re-reads when the first ones disagree
+
+_DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "C": "0",
+                            "l": "1", "I": "1", "i": "1", "|": "1", "!": "1", "]": "1",
+                            "[": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2",
+                            "g": "9", "q": "9", "G": "6", "b": "6", "A": "4", "T": "7"})
+_NUMCHARS = r"0-9OoDQUlIi|!\]\[SsBZzgqGbAT"
+_LOSS_RE = re.compile(rf"^[{_NUMCHARS}]{{1,3}}[.,·:][{_NUMCHARS}]{{3}}$|^0[0-9]{{3}}$")
+_EPOCH_RE = re.compile(rf"^[{_NUMCHARS}]{{1,3}}(?:[,.'][{_NUMCHARS}]{{3}})+$|^[0-9]{{6}}$")
+
+
+@dataclass(frozen=True)
+class PlaygroundReading:
+    """What could be read from one Playground screenshot (``None`` = not readable)."""
+
+    test_loss: float | None
+    training_loss: float | None
+    epoch: int | None
+    config: dict[str, object] = field(default_factory=dict)
+    raw_text: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One OCR word with its box in original-image pixels."""
+
+    text: str
+    x: float
+    y: float
+    w: float
+    h: float
+    conf: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    @property
+    def norm(self) -> str:
+        return re.sub(r"[^a-z0-9]", "", self.text.lower())
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load(path: Path) -> tuple[Image.Image | None, str | None]:
+    """Open an image as RGB (alpha flattened on white), or return a problem string."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.format == "JPEG" and max(im.size) > _MAX_SIDE:
+                    im.draft("RGB", (_MAX_SIDE, _MAX_SIDE))
+                im.seek(0)
+                im = ImageOps.exif_transpose(im) or im
+                if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                    rgba = im.convert("RGBA")
+                    bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    im = Image.alpha_composite(bg, rgba)
+                im = im.convert("RGB")
+    except FileNotFoundError:
+        return None, f"file not found: {path.name}"
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        return None, f"not a readable image: {path.name} ({type(exc).__name__})"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return None, f"could not open image {path.name}: {exc}"
+    if min(im.size) < 8:
+        return None, f"image too small to read ({im.width}x{im.height})"
+    if max(im.size) > _MAX_SIDE:
+        im.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.LANCZOS)
+    return im, None
+
+
+# --------------------------------------------------------------------------- OCR
+
+
+_env_lock = threading.Lock()
+_env_users = 0
+
+
+@contextmanager
+def _single_threaded_tesseract() -> Iterator[None]:
+    """Set OMP_THREAD_LIMIT=1 for the Tesseract child (pytesseract passes ``os.environ``), and
+    take it out again afterwards so that other subprocesses (notebooks) are not affected."""
+    global _env_users
+    with _env_lock:
+        owner = _env_users == 0 and "OMP_THREAD_LIMIT" not in os.environ
+        if owner or _env_users:
+            _env_users += 1
+            os.environ["OMP_THREAD_LIMIT"] = "1"
+            owner = True
+    try:
+        yield
+    finally:
+        if owner:
+            with _env_lock:
+                _env_users -= 1
+                if _env_users == 0:
+                    os.environ.pop("OMP_THREAD_LIMIT", None)
+
+
+def _tesseract(img: Image.Image, config: str) -> dict[str, list]:
+    import pytesseract
+
+    with _single_threaded_tesseract():
+        return pytesseract.image_to_data(img, config=config, output_type=pytesseract.Output.DICT)
+
+
+def _ocr_words(gray: Image.Image, scale: float, psm: int) -> list[_Word]:
+    """OCR ``gray`` at ``scale``; boxes are mapped back to ``gray``'s coordinates."""
+    if abs(scale - 1.0) > 1e-3:
+        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+        img = gray.resize(size, Image.LANCZOS)
+    else:
+        img = gray
+    data = _tesseract(img, f"--psm {psm} -c tessedit_do_invert=0")
+    words = []
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        if not text:
+            continue
+        words.append(_Word(text, data["left"][i] / scale, data["top"][i] / scale,
+                           data["width"][i] / scale, data["height"][i] / scale,
+                           float(data["conf"][i])))
+    return words
+
+
+def _ocr_line(gray: Image.Image, box: tuple[float, float, float, float], text_h: float,
+              target_h: float, whitelist: str | None = None) -> str:
+    """Re-read one text line cropped from ``gray`` and scaled so its text is ``target_h`` px."""
+    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
+                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return ""
+    crop = gray.crop((x0, y0, x1, y1))
+    s = max(0.5, min(8.0, target_h / max(text_h, 1.0)))
+    crop = crop.resize((max(1, round(crop.width * s)), max(1, round(crop.height * s))), Image.LANCZOS)
+    crop = ImageOps.expand(crop, border=20, fill=_background(crop))
+    config = "--psm 7 -c tessedit_do_invert=0"
+    if whitelist:
+        config += f" -c tessedit_char_whitelist={whitelist}"
+    data = _tesseract(crop, config)
+    return " ".join(t.strip() for t in data["text"] if t and t.strip())
+
+
+def _background(img: Image.Image) -> int:
+    hist = img.histogram()
+    return max(range(256), key=hist.__getitem__)
+
+
+# --------------------------------------------------------------------------- layout helpers
+
+
+def _lines(words: Sequence[_Word]) -> list[list[_Word]]:
+    """Group words into visual lines: same row and horizontally close."""
+    lines: list[list[_Word]] = []
+    for w in sorted(words, key=lambda w: (w.x, w.y)):
+        best = None
+        for line in lines:
+            last = line[-1]
+            overlap = min(last.bottom, w.bottom) - max(last.y, w.y)
+            h = min(last.h, w.h)
+            gap = w.x - last.right
+            if overlap >= 0.5 * h and -0.5 * h <= gap <= 2.2 * max(last.h, w.h):
+                best = line
+                break
+        if best is None:
+            lines.append([w])
+        else:
+            best.append(w)
+    lines.sort(key=lambda ln: (round(ln[0].y), ln[0].x))
+    return lines
+
+
+def _text(lines: list[list[_Word]]) -> str:
+    """Lines in reading order: rows top to bottom, lines of a row left to right."""
+    rows: list[list[list[_Word]]] = []
+    for line in sorted(lines, key=lambda ln: min(w.y + w.h / 2 for w in ln)):
+        cy = min(w.y + w.h / 2 for w in line)
+        h = max(w.h for w in line)
+        if rows and abs(cy - min(w.y + w.h / 2 for w in rows[-1][0])) < 0.5 * h:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return "\n".join("   ".join(" ".join(w.text for w in ln) for ln in sorted(row, key=lambda ln: ln[0].x))
+                     for row in rows)
+
+
+def _similar(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def _is(word: _Word, target: str, cutoff: float = 0.75) -> bool:
+    n = word.norm
+    return bool(n) and (n == target or _similar(n, target) >= cutoff)
+
+
+def _parse_loss(token: str) -> float | None:
+    token = token.strip(".,:;'\"`‘’“”()[]{}~-_ ")
+    if not _LOSS_RE.match(token):
+        return None
+    digits = token.translate(_DIGIT_MAP)
+    m = re.fullmatch(r"(\d{1,3})[.,·:](\d{3})", digits) or re.fullmatch(r"(0)(\d{3})", digits)
+    if not m:
+        return None
+    return float(f"{int(m.group(1))}.{m.group(2)}")
+
+
+def _parse_epoch(token: str) -> int | None:
+    token = token.strip(".,:;'\"`‘’“”()[]{}~-_ ")
+    if not _EPOCH_RE.match(token):
+        return None
+    digits = re.sub(r"[,.']", "", token.translate(_DIGIT_MAP))
+    return int(digits) if digits.isdigit() else None
+
+
+def _number(token: str) -> float | None:
+    """A plain number such as ``0.03`` or ``10`` (OCR letters mapped to digits)."""
+    t = token.strip(".,:;'\"`‘’“”()[]{}~-_ %").translate(_DIGIT_MAP).replace(",", ".")
+    return float(t) if re.fullmatch(r"\d+(\.\d+)?", t) else None
+
+
+def _union(words: Sequence[_Word]) -> tuple[float, float, float, float]:
+    return (min(w.x for w in words), min(w.y for w in words),
+            max(w.right for w in words), max(w.bottom for w in words))
+
+
+# --------------------------------------------------------------------------- field finders
+
+
+@dataclass
+class _Found:
+    """Candidates for the decisive values from one OCR pass, with the boxes to re-read."""
+
+    test_loss: float | None = None
+    test_box: tuple[float, float, float, float] | None = None
+    test_h: float = 0.0
+    training_loss: float | None = None
+    training_box: tuple[float, float, float, float] | None = None
+    training_h: float = 0.0
+    epoch: int | None = None
+    epoch_box: tuple[float, float, float, float] | None = None
+    epoch_h: float = 0.0
+    epoch_box_from_label: bool = False
+    labels: int = 0
+
+    @property
+    def score(self) -> int:
+        return (2 * (self.test_box is not None) + 2 * (self.epoch_box is not None)
+                + (self.test_loss is not None) + (self.epoch is not None) + self.labels)
+
+
+def _continuation(lines: list[list[_Word]], line: list[_Word], w: _Word) -> list[_Word]:
+    """Words of the line just below ``line`` that start under ``w`` (a label wrapped in two)."""
+    h = w.h
+    below = [ln for ln in lines if ln is not line and w.bottom - 0.2 * h <= ln[0].y <= w.bottom + 2.5 * h
+             and w.x - 2 * h <= ln[0].x <= w.x + 3 * h]
+    return min(below, key=lambda ln: ln[0].y) if below else []
+
+
+def _find_loss(lines: list[list[_Word]], label: str) -> tuple[float | None, list[_Word], _Word | None]:
+    """Find "<label> loss <value>" (possibly wrapped onto the next line).
+
+    Returns the value, the label words and the value word (``[]``/``None`` when not found).
+    """
+    for line in lines:
+        for i, w in enumerate(line):
+            if not _is(w, label, 0.7):
+                continue
+            rest = line[i + 1:i + 4]
+            if len(rest) < 2:
+                rest = rest + _continuation(lines, line, rest[-1] if rest else w)[:3]
+            label_words = [w]
+            if rest and _is(rest[0], "loss", 0.6):
+                label_words.append(rest[0])
+                rest = rest[1:]
+            elif label == "test" and not (rest and _parse_loss(rest[0].text) is not None):
+                continue  # "test data", "Show test data": not the loss label
+            for r in rest[:2]:
+                value = _parse_loss(r.text)
+                if value is not None:
+                    return value, label_words, r
+            if len(label_words) == 2:
+                return None, label_words, None
+    return None, [], None
+
+
+def _loss_box(label_words: list[_Word], value: _Word | None) -> tuple[tuple[float, float, float, float] | None, float]:
+    """Box to re-read for a loss: label and value on one line, the value alone, or the label
+    extended to the right; and the text height."""
+    if not label_words:
+        return None, 0.0
+    h = min(w.h for w in label_words)
+    x0, y0, x1, y1 = _union(label_words)
+    if value is None:
+        return (x0, y0, x1 + 5 * h, y1), h
+    if abs(value.y - y0) < 0.6 * h:
+        return _union(label_words + [value]), h
+    return (value.x, value.y, value.right, value.bottom), h
+
+
+def _find_epoch(words: list[_Word]) -> tuple[int | None, _Word | None, _Word | None]:
+    """Epoch value, its word and the "Epoch" label word.
+
+    The value is the "000,000"-shaped token under the label; without a label, a single such
+    token made of real digits (e.g. "000,359") anywhere in the image.
+    """
+    labels = [w for w in words if _is(w, "epoch", 0.7)]
+    tokens = [w for w in words if _parse_epoch(w.text) is not None]
+    for lab in labels:
+        below = [t for t in tokens if lab.bottom - 0.3 * lab.h <= t.y <= lab.bottom + 4 * lab.h
+                 and abs(t.x - lab.x) <= 3 * lab.h]
+        if below:
+            t = min(below, key=lambda t: t.y)
+            return _parse_epoch(t.text), t, lab
+    clean = [t for t in tokens if re.fullmatch(r"\d{1,3}(,\d{3})+", t.text)]
+    if len(clean) == 1:
+        return _parse_epoch(clean[0].text), clean[0], labels[0] if labels else None
+    return None, None, labels[0] if labels else None
+
+
+def _scan(words: list[_Word]) -> _Found:
+    lines = _lines(words)
+    found = _Found()
+    found.test_loss, test_label, test_value = _find_loss(lines, "test")
+    found.test_box, found.test_h = _loss_box(test_label, test_value)
+    found.training_loss, train_label, train_value = _find_loss(lines, "training")
+    found.training_box, found.training_h = _loss_box(train_label, train_value)
+    found.epoch, epoch_word, epoch_label = _find_epoch(words)
+    if epoch_word is not None:
+        found.epoch_box = (epoch_word.x, epoch_word.y, epoch_word.right, epoch_word.bottom)
+        found.epoch_h = epoch_word.h
+    elif epoch_label is not None:
+        h = epoch_label.h
+        found.epoch_box = (epoch_label.x - 0.3 * h, epoch_label.bottom + 0.2 * h,
+                           epoch_label.x + 9 * h, epoch_label.bottom + 3.2 * h)
+        found.epoch_h = 1.8 * h
+        found.epoch_box_from_label = True
+    keys = ("learning", "activation", "regularization", "problem", "hidden", "neurons", "batch",
+            "noise", "features", "output")
+    found.labels = sum(any(_is(w, k) for w in words) for k in keys)
+    return found
+
+
+# --------------------------------------------------------------------------- re-reads and votes
+
+
+def _epoch_reader(gray: Image.Image, found: _Found) -> Callable[[float], int | None] | None:
+    """Reads the epoch counter from a crop scaled to a given text height (digits only)."""
+    if found.epoch_box is None:
+        return None
+    x0, y0, x1, y1 = found.epoch_box
+    h = found.epoch_h
+    box = found.epoch_box if found.epoch_box_from_label else (x0 - 0.4 * h, y0 - 0.3 * h,
+                                                               x1 + 0.4 * h, y1 + 0.3 * h)
+
+    def read(target: float) -> int | None:
+        text = _ocr_line(gray, box, h, target * 1.3, "0123456789,.")
+        values = [v for v in (_parse_epoch(t) for t in text.split()) if v is not None]
+        return values[0] if values else None
+    return read
+
+
+def _loss_reader(gray: Image.Image, box: tuple[float, float, float, float] | None,
+                 h: float) -> Callable[[float], float | None] | None:
+    """Reads "<label> loss 0.004" (or the value alone) from a crop scaled to a text height."""
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    crop_box = (x0 - 0.5 * h, y0 - 0.4 * h, x1 + 0.6 * h, y1 + 0.4 * h)
+
+    def read(target: float) -> float | None:
+        text = _ocr_line(gray, crop_box, h, target)
+        values = [v for v in (_parse_loss(t) for t in text.split()) if v is not None]
+        return values[-1] if values else None
+    return read
+
+
+def _vote(name: str, page_value, reader: Callable[[float], object] | None, problems: list[str]):
+    """Vote the page read with crop re-reads; ``None`` (and a problem) when there is no clear winner.
+
+    Two crop reads first; only when they do not all agree, three more at other sizes, and
+    then the winner needs at least 60 % of the readings.
+    """
+    reads = [page_value]
+    if reader is not None:
+        reads += [reader(t) for t in _CROP_TEXT_HEIGHTS]
+    values = [v for v in reads if v is not None]
+    if values and len(set(values)) == 1 and (len(values) >= 2 or reader is None):
+        return values[0]
+    if reader is not None:
+        reads += [reader(t) for t in _EXTRA_TEXT_HEIGHTS]
+        values = [v for v in reads if v is not None]
+    if not values:
+        return None
+    (winner, n), *rest = Counter(values).most_common()
+    if not rest or (n >= 2 and n >= 0.6 * len(values)):
+        return winner
+    problems.append(f"{name} read inconsistently: {', '.join(str(v) for v in values)}")
+    return None
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def _value_below(words: list[_Word], label: list[_Word]) -> _Word | None:
+    """The first word under a top-bar label, left-aligned with it."""
+    lx, _, _, lb = _union(label)
+    h = min(w.h for w in label)
+    cands = [w for w in words if lb - 0.2 * h <= w.y <= lb + 3.5 * h and lx - 1.2 * h <= w.x <= lx + 1.5 * h]
+    return min(cands, key=lambda w: w.y) if cands else None
+
+
+def _labels(lines: list[list[_Word]], first: str, second: str | None = None) -> list[list[_Word]]:
+    """Label occurrences: ``first`` (not followed by "rate") or ``first second``."""
+    out = []
+    for line in lines:
+        for i, w in enumerate(line):
+            if not _is(w, first):
+                continue
+            nxt = line[i + 1] if i + 1 < len(line) else None
+            if second is None:
+                if nxt is None or not _is(nxt, "rate", 0.6):
+                    out.append([w])
+            elif nxt is not None and _is(nxt, second, 0.6):
+                out.append([w, nxt])
+    return out
+
+
+def _pick(options: dict[str, str], text: str) -> str | None:
+    n = re.sub(r"[^a-z0-9]", "", text.lower())
+    if not n:
+        return None
+    if n in options:
+        return options[n]
+    best = max(options, key=lambda k: _similar(n, k))
+    return options[best] if _similar(n, best) >= 0.75 else None
+
+
+def _pick_rate(allowed: tuple[float, ...]) -> Callable[[str], float | None]:
+    def pick(text: str) -> float | None:
+        v = _number(text)
+        return None if v is None else next((a for a in allowed if abs(a - v) < 1e-9), None)
+    return pick
+
+
+def _top_bar_value(words: list[_Word], lines: list[list[_Word]], gray: Image.Image,
+                   label: tuple[str, str | None], parse: Callable[[str], object]) -> object:
+    """Parse the value under a top-bar label; re-read a crop when the page read is unusable."""
+    for lab in _labels(lines, *label):
+        word = _value_below(words, lab)
+        if word is not None and (v := parse(word.text)) is not None:
+            return v
+        h = min(w.h for w in lab)
+        x0, _, x1, lb = _union(lab)
+        if word is not None:
+            box = (word.x - 0.6 * h, word.y - 0.5 * h, word.right + 3 * h, word.bottom + 0.5 * h)
+            text_h = word.h
+        else:
+            box = (x0 - 0.5 * h, lb + 0.3 * h, max(x1, x0 + 6 * h), lb + 3.0 * h)
+            text_h = h
+        for target in _CROP_TEXT_HEIGHTS:  # Tesseract is erratic on 1-2 glyphs: try two sizes
+            text = _ocr_line(gray, box, text_h, target)
+            if text and (v := parse(text.split()[0])) is not None:
+                return v
+    return None
+
+
+def _slider_value(words: list[_Word], anchor: str, value_re: str, gray: Image.Image,
+                  need_colon: bool = False) -> int | None:
+    """Number right of a DATA-column caption such as "Noise: 0" or "data: 50%"."""
+    for a in (w for w in words if _is(w, anchor, 0.8)):
+        if need_colon and not re.search(r"[:;]", a.text):
+            continue
+        right = [w for w in words if abs((w.y + w.h / 2) - (a.y + a.h / 2)) < 0.6 * a.h
+                 and 0 <= w.x - a.right <= 5 * a.h]
+        texts = [min(right, key=lambda w: w.x).text] if right else []
+        if not texts:  # re-read the caption line
+            box = (a.x - 0.3 * a.h, a.y - 0.4 * a.h, a.right + 4 * a.h, a.bottom + 0.4 * a.h)
+            texts = _ocr_line(gray, box, a.h, _CROP_TEXT_HEIGHTS[0]).split()[-1:]
+        for t in texts:
+            m = re.fullmatch(value_re, t.translate(_DIGIT_MAP).strip(".,:;"))
+            if m:
+                return int(m.group(1))
+    return None
+
+
+def _ratio_block(words: list[_Word], gray: Image.Image) -> int | None:
+    """Re-read "Ratio of training to test data: NN%" as a block (under "Ratio"/above "Noise")."""
+    boxes = [(a.x - 0.4 * a.h, a.y - 0.4 * a.h, a.x + 11 * a.h, a.bottom + 4.5 * a.h, a.h)
+             for a in words if _is(a, "ratio", 0.8) and a.text[:1].isupper()]
+    boxes += [(a.x - 0.4 * a.h, a.y - 11 * a.h, a.x + 11 * a.h, a.y - 0.2 * a.h, a.h)
+              for a in words if _is(a, "noise", 0.8) and a.text[:1].isupper()]
+    for *box, h in boxes[:2]:
+        x0, y0, x1, y1 = (max(0, round(v)) for v in box)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        crop = gray.crop((x0, y0, min(gray.width, x1), min(gray.height, y1)))
+        s = max(0.5, min(8.0, _CROP_TEXT_HEIGHTS[0] / max(h, 1.0)))
+        crop = crop.resize((max(1, round(crop.width * s)), max(1, round(crop.height * s))), Image.LANCZOS)
+        data = _tesseract(ImageOps.expand(crop, border=20, fill=_background(crop)),
+                          "--psm 6 -c tessedit_do_invert=0")
+        text = " ".join(t for t in data["text"] if t and t.strip())
+        m = re.search(r"data\W{0,3}\s*([0-9OoSl]{2})\s*%", text)
+        if m:
+            return int(m.group(1).translate(_DIGIT_MAP))
+    return None
+
+
+def _read_config(words: list[_Word], gray: Image.Image, rgb: Image.Image) -> dict[str, object]:
+    """Configuration values that were read and are valid Playground settings."""
+    lines = _lines(words)
+    cfg: dict[str, object] = {}
+    fields: list[tuple[str, tuple[str, str | None], Callable[[str], object]]] = [
+        ("learning_rate", ("learning", "rate"), _pick_rate(LEARNING_RATES)),
+        ("activation", ("activation", None), lambda t: _pick(ACTIVATIONS, t)),
+        ("regularization", ("regularization", None), lambda t: _pick(REGULARIZATIONS, t)),
+        ("regularization_rate", ("regularization", "rate"), _pick_rate(REGULARIZATION_RATES)),
+        ("problem", ("problem", "type"), lambda t: _pick(PROBLEMS, t)),
+    ]
+    for key, label, parse in fields:
+        v = _top_bar_value(words, lines, gray, label, parse)
+        if v is not None:
+            cfg[key] = v
+
+    batch = _slider_value(words, "size", r"(\d{1,2})", gray)
+    if batch is not None and 1 <= batch <= 30:
+        cfg["batch_size"] = batch
+    noise = _slider_value(words, "noise", r"(\d{1,2})", gray)
+    if noise is not None and noise % 5 == 0 and noise <= 50:
+        cfg["noise"] = noise
+    ratio = _slider_value(words, "data", r"(\d{2})%", gray, need_colon=True)
+    if ratio is None:
+        ratio = _ratio_block(words, gray)
+    if ratio is not None and ratio % 10 == 0 and 10 <= ratio <= 90:
+        cfg["perc_train_data"] = ratio
+
+    for line in lines:
+        for i, w in enumerate(line[1:], start=1):
+            if _is(w, "hidden", 0.8) and (n := _number(line[i - 1].text)) is not None and n <= 6:
+                cfg["hidden_layers"] = int(n)
+                break
+    if "hidden_layers" in cfg:
+        neurons = _neurons(lines)
+        if cfg["hidden_layers"] == 0:
+            cfg["neurons"] = []
+        elif len(neurons) == cfg["hidden_layers"]:
+            cfg["neurons"] = neurons
+
+    features = _features(words, rgb)
+    if features:
+        cfg["features"] = features
+    dataset = _dataset(words, rgb, cfg.get("problem"))
+    if dataset:
+        cfg["dataset"] = dataset
+    return cfg
+
+
+def _neurons(lines: list[list[_Word]]) -> list[int]:
+    """Neuron counts of the "N neurons" captions, left to right, when they share one row."""
+    found = []
+    for line in lines:
+        for i, w in enumerate(line[1:], start=1):
+            if _is(w, "neurons", 0.75) or _is(w, "neuron", 0.8):
+                v = _number(line[i - 1].text)
+                if v is not None and v == int(v) and 1 <= v <= 8:
+                    found.append((line[i - 1].x, line[i - 1].y, int(v), w.h))
+    if not found:
+        return []
+    # keep the captions on the same row as the first one
+    y0, h = found[0][1], found[0][3]
+    row = sorted((f for f in found if abs(f[1] - y0) < h), key=lambda f: f[0])
+    return [f[2] for f in row]
+
+
+def _segments(mask_1d, min_len: int, max_gap: int) -> list[tuple[int, int]]:
+    """Runs of True in a 1-D boolean array, joining gaps up to ``max_gap``; (start, end) pairs."""
+    runs: list[list[int]] = []
+    for i, on in enumerate(mask_1d):
+        if not on:
+            continue
+        if runs and i - runs[-1][1] <= max_gap + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return [(a, b) for a, b in runs if b - a + 1 >= min_len]
+
+
+def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
+    """Input features in use: the 7 feature boxes under "FEATURES"; used ones have a black frame."""
+    import numpy as np
+
+    heads = [w for w in words if w.text.strip(".:") == "FEATURES"]
+    if not heads:
+        return None
+    head = heads[0]
+    h = head.h
+    box = (max(0, round(head.x - 0.5 * h)), round(head.bottom + 2 * h),
+           min(rgb.width, round(head.x + 11 * h)), min(rgb.height, round(head.bottom + 60 * h)))
+    if box[2] - box[0] < 5 * h or box[3] - box[1] < 20 * h:
+        return None
+    a = np.asarray(rgb.crop(box)).astype(np.int16)
+    gray = a.mean(axis=2)
+    sat = a.max(axis=2) - a.min(axis=2)
+    bg = float(np.median(gray))
+    colored = sat > 25
+    counts = colored.sum(axis=0)  # (ClearType text has colored fringes: use a relative cut)
+    cols = np.nonzero(counts >= max(3, 0.5 * h, 0.3 * counts.max()))[0]
+    if not len(cols):
+        return None
+    xl = int(cols[0])  # left edge of the boxes (labels are grey, links start right of the boxes)
+    strip = slice(xl, xl + max(2, round(0.8 * h)))
+    content = (sat[:, strip] > 12) | (np.abs(gray[:, strip] - bg) > 3)
+    rows = content.mean(axis=1) > 0.3
+    segs = _segments(rows, min_len=max(3, round(1.2 * h)), max_gap=max(1, round(0.4 * h)))
+    if segs:  # drop text fragments: boxes are the tallest runs
+        longest = max(b - a + 1 for a, b in segs)
+        segs = [(a, b) for a, b in segs if b - a + 1 >= 0.6 * longest]
+    if len(segs) < 7:
+        return None
+    segs = segs[:7]
+    heights = [b - a + 1 for a, b in segs]
+    if max(heights) > 1.6 * min(heights):  # framed boxes are a little taller than faded ones
+        return None
+    dark = (gray < 0.5 * bg) & (sat < 60)
+    names = ("x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY")
+    used = []
+    for name, (y0, y1) in zip(names, segs):
+        side = y1 - y0 + 1
+        pad = max(2, side // 10)
+        # a frame darkens both vertical edges of the (square) box
+        left = dark[y0:y1 + 1, max(0, xl - pad):xl + pad].any(axis=1).mean()
+        right = dark[y0:y1 + 1, xl + side // 2:xl + side + 2 * pad].any(axis=1).mean()
+        if left > 0.6 and right > 0.6:
+            used.append(name)
+    return used
+
+
+def _dataset(words: list[_Word], rgb: Image.Image, problem: object) -> str | None:
+    """Which thumbnail under "DATA" has the black selection frame."""
+    import numpy as np
+
+    heads = [w for w in words if w.text.strip(".:") == "DATA"]
+    if not heads:
+        return None
+    head = heads[0]
+    h = head.h
+    right = head.x + 9 * h
+    feats = [w for w in words if _is(w, "features") and w.text.isupper() and abs(w.y - head.y) < h]
+    if feats:
+        right = min(right, feats[0].x - 0.3 * h)
+    ratio = [w for w in words if _is(w, "ratio") and head.y < w.y < head.bottom + 20 * h]
+    bottom = min(ratio, key=lambda w: w.y).y - 0.3 * h if ratio else head.bottom + 14 * h
+    box = (round(head.x - 0.5 * h), round(head.bottom + 1.5 * h), round(right), round(bottom))
+    if box[2] - box[0] < 4 * h or box[3] - box[1] < 3 * h:
+        return None
+    a = np.asarray(rgb.crop(box)).astype(np.int16)
+    gray = a.mean(axis=2)
+    sat = a.max(axis=2) - a.min(axis=2)
+    bg = float(np.median(gray))
+    # rows/cols holding thumbnail pixels (colored dots or faint frames); text rows are grey
+    thumbs = (sat > 20) | ((np.abs(gray - bg) > 4) & (gray > 150))
+    dark = (gray < 70) & (sat < 40)
+    if dark.sum() < 20 or thumbs.sum() < 20:
+        return None
+    ys, xs = np.nonzero(thumbs | dark)
+    # ignore grey text: only keep the block that contains the dark frame
+    dys, dxs = np.nonzero(dark)
+    fx0, fx1, fy0, fy1 = dxs.min(), dxs.max(), dys.min(), dys.max()
+    fw, fh = fx1 - fx0 + 1, fy1 - fy0 + 1
+    if not (0.7 < fw / fh < 1.4) or fw < 1.5 * h:
+        return None
+    # the frame must be hollow: its centre is not dark
+    cy, cx = (fy0 + fy1) // 2, (fx0 + fx1) // 2
+    if dark[cy - fh // 4:cy + fh // 4, cx - fw // 4:cx + fw // 4].mean() > 0.2:
+        return None
+    band = (ys >= fy0 - 2 * fh) & (ys <= fy1 + 2 * fh) & (xs >= fx0 - 2 * fw) & (xs <= fx1 + 2 * fw)
+    gx0, gx1 = xs[band].min(), xs[band].max()
+    gy0, gy1 = ys[band].min(), ys[band].max()
+    col = int((fx0 + fx1) / 2 > (gx0 + gx1) / 2) if gx1 - gx0 > 1.5 * fw else None
+    rows = 2 if gy1 - gy0 > 1.5 * fh else 1
+    row = int((fy0 + fy1) / 2 > (gy0 + gy1) / 2) if rows == 2 else 0
+    if col is None:
+        return None
+    kind = "regression" if problem == "regression" else "classification"
+    names = DATASETS[kind]
+    if kind == "classification" and rows != 2:
+        return None
+    idx = row * 2 + col
+    return names[idx] if idx < len(names) else None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_playground(image_path: Path) -> PlaygroundReading:
+    """OCR a TensorFlow Playground screenshot; never raises for bad input (see ``problems``)."""
+    image_path = Path(image_path)
+    problems: list[str] = []
+    rgb, problem = _load(image_path)
+    if rgb is None:
+        return PlaygroundReading(None, None, None, {}, "", [problem or "unreadable image"])
+    gray = rgb.convert("L")
+
+    base = max(0.25, min(_MAX_UPSCALE, _PAGE_WIDTH / gray.width))
+    base = min(base, (_MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5)  # very tall pages
+    passes = [(base, 11), (min(_MAX_UPSCALE * 1.5, base * 1.6), 3)]
+    best_words: list[_Word] = []
+    best = _Found()
+    try:
+        for scale, psm in passes:
+            words = _ocr_words(gray, scale, psm)
+            found = _scan(words)
+            if not best_words or found.score > best.score:
+                best, best_words = found, words
+            if best.test_box is not None and best.epoch_box is not None and best.test_loss is not None:
+                break
+    except Exception as exc:  # noqa: BLE001 - Tesseract missing/crashing must not stop grading
+        return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: {type(exc).__name__}: {exc}"])
+
+    raw_text = _text(_lines(best_words))
+    epoch = test_loss = training_loss = None
+    try:
+        epoch = _vote("epoch", best.epoch, _epoch_reader(gray, best), problems)
+        test_loss = _vote("test loss", best.test_loss, _loss_reader(gray, best.test_box, best.test_h),
+                          problems)
+        training_loss = _vote("training loss", best.training_loss,
+                              _loss_reader(gray, best.training_box, best.training_h), problems)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"OCR re-read failed: {type(exc).__name__}: {exc}")
+    if best.test_box is None:
+        problems.append("no 'Test loss' label found")
+    elif test_loss is None and not any(p.startswith("test loss") for p in problems):
+        problems.append("'Test loss' label found but its value is unreadable")
+    if best.epoch_box is None:
+        problems.append("no 'Epoch' counter found (cropped out?)")
+    elif epoch is None and not any(p.startswith("epoch") for p in problems):
+        problems.append("'Epoch' label found but its value is unreadable")
+    if not best_words or (best.test_box is None and best.epoch_box is None and best.labels < 2):
+        problems.append("no TensorFlow Playground text recognised in the image")
+
+    config: dict[str, object] = {}
+    if best_words:
+        try:
+            config = _read_config(best_words, gray, rgb)
+        except Exception as exc:  # noqa: BLE001 - the configuration is a bonus, never fatal
+            problems.append(f"configuration not read: {type(exc).__name__}: {exc}")
+    return PlaygroundReading(test_loss, training_loss, epoch, config, raw_text, problems)
+
+
+def _fmt_loss(v: float | None) -> str:
+    return "?" if v is None else f"{v:.3f}"
+
+
+def playground_check(image: Path | None, spec_points: float, max_test_loss: float = 0.005,
+                     max_epochs: int = 1000, check_id: str = "playground",
+                     rerun: Callable[[dict], Message | None] | None = None) -> CheckResult:
+    """Grade a Playground screenshot: test loss ≤ ``max_test_loss`` within ``max_epochs``.
+
+    pass: both read and within limits; fail: no screenshot, or a value read beyond a limit;
+    needs-review (0 points for now): loss or epoch not readable.  When the reading reveals
+    the keys in ``RERUN_KEYS``, ``rerun(config)`` is called and its message appended.
+    """
+    title = Message("TensorFlow Playground 스크린샷", "TensorFlow Playground screenshot")
+    want_ko = f"기준: test loss ≤ {max_test_loss:g}, epoch ≤ {max_epochs}"
+    want_en = f"expected: test loss ≤ {max_test_loss:g} within {max_epochs} epochs"
+    if image is None or not Path(image).is_file():
+        msg = Message(
+            "Playground 스크린샷이 제출되지 않았습니다. Test loss와 Epoch가 함께 보이도록 "
+            f"TensorFlow Playground 화면 전체를 캡처한 PNG/JPG 파일을 제출해 주세요 ({want_ko}).",
+            "No Playground screenshot was submitted. Submit a PNG/JPG capture of the whole "
+            f"TensorFlow Playground page showing both the test loss and the epoch ({want_en}).")
+        return CheckResult(check_id, Status.FAIL, 0.0, spec_points, msg, title)
+
+    reading = read_playground(Path(image))
+    loss, epoch = reading.test_loss, reading.epoch
+    found_ko = f"읽은 값: test loss {_fmt_loss(loss)}, epoch {'?' if epoch is None else epoch}"
+    found_en = f"found: test loss {_fmt_loss(loss)}, epoch {'?' if epoch is None else epoch}"
+    loss_bad = loss is not None and loss > max_test_loss + 1e-9
+    epoch_bad = epoch is not None and epoch > max_epochs
+
+    if loss_bad or epoch_bad:
+        why_ko, why_en = [], []
+        if loss_bad:
+            why_ko.append(f"test loss가 기준보다 큽니다(읽은 값 {_fmt_loss(loss)}, 기준 ≤ {max_test_loss:g})")
+            why_en.append(f"the test loss {_fmt_loss(loss)} is above {max_test_loss:g}")
+        if epoch_bad:
+            why_ko.append(f"epoch가 기준을 넘었습니다(읽은 값 {epoch}, 기준 ≤ {max_epochs})")
+            why_en.append(f"epoch {epoch} is beyond {max_epochs}")
+        msg = Message(f"{', '.join(why_ko)}. {want_ko}; {found_ko}.",
+                      f"{'; '.join(why_en)[:1].upper()}{'; '.join(why_en)[1:]}. {want_en}; {found_en}.")
+        status, points = Status.FAIL, 0.0
+    elif loss is not None and epoch is not None:
+        msg = Message(f"통과 — {found_ko} ({want_ko}).", f"Passed — {found_en} ({want_en}).")
+        status, points = Status.PASS, float(spec_points)
+    else:
+        missing = [n for n, v in (("test loss", loss), ("epoch", epoch)) if v is None]
+        if not reading.raw_text and not reading.config and reading.problems:
+            why_ko = f"스크린샷 파일을 열 수 없습니다({reading.problems[0]})"
+            why_en = f"The screenshot could not be read ({reading.problems[0]})"
+        elif any("no TensorFlow Playground text" in p for p in reading.problems):
+            why_ko = "스크린샷에서 TensorFlow Playground 화면을 찾지 못했습니다"
+            why_en = "No TensorFlow Playground page was recognised in the screenshot"
+        else:
+            why_ko = f"스크린샷에서 {' 및 '.join(missing)} 값을 읽을 수 없습니다(잘렸거나 흐릿함)"
+            why_en = f"Could not read the {' and '.join(missing)} from the screenshot (cropped or blurry)"
+        msg = Message(
+            f"{why_ko}. 세션장이 직접 확인할 예정이며, 그 전까지는 0점으로 표시됩니다. "
+            f"{found_ko}; {want_ko}.",
+            f"{why_en}. A session leader will look at it; 0 points until then. {found_en}; {want_en}.")
+        status, points = Status.NEEDS_REVIEW, 0.0
+
+    if rerun is not None and all(k in reading.config for k in RERUN_KEYS):
+        try:
+            extra = rerun(dict(reading.config))
+        except Exception as exc:  # noqa: BLE001 - an optional helper must not break grading
+            extra = Message(f"(설정 재실행 실패: {type(exc).__name__})", f"(re-run failed: {type(exc).__name__})")
+        if extra is not None:
+            msg = msg.join(extra)
+    return CheckResult(check_id, status, points, float(spec_points), msg, title)

@@ -1,0 +1,435 @@
+"""Tests for grader.screenshots: synthetic Playground screenshots drawn with Pillow, plus the
+real week-2 screenshots when /work/shared/kubig is present."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import zipfile
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from grader import screenshots
+from grader.models import Message, Status
+from grader.screenshots import PlaygroundReading, playground_check, read_playground
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+BG, GREY, BLACK = (247, 247, 247), (119, 119, 119), (0, 0, 0)
+ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
+FEATURE_LABELS = ("X1", "X2", "X1²", "X2²", "X1X2", "sin(X1)", "sin(X2)")
+DATASET_ORDER = ("circle", "xor", "gauss", "spiral")
+
+
+def _font(size: float) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT), round(size))
+
+
+def _faded(c: tuple[int, int, int], a: float = 0.25) -> tuple[int, int, int]:
+    return tuple(round(a * v + (1 - a) * 255) for v in c)  # type: ignore[return-value]
+
+
+def render_playground(
+    path: Path,
+    *,
+    epoch: str | None = "000,359",
+    test_loss: str = "0.004",
+    training_loss: str = "0.010",
+    learning_rate: str = "0.03",
+    activation: str = "Tanh",
+    regularization: str = "None",
+    regularization_rate: str = "0",
+    problem: str = "Classification",
+    ratio: int = 50,
+    noise: int = 0,
+    batch: int = 10,
+    neurons: tuple[int, ...] = (4, 2),
+    dataset: str = "spiral",
+    features: tuple[int, ...] = (0, 1),
+    scale: float = 2.0,
+    quality: int = 90,
+) -> Path:
+    """Draw a Playground-like page (CSS-pixel layout times ``scale``) and save it to ``path``.
+
+    ``epoch=None`` leaves out the top bar (epoch counter and drop-downs), as in a cropped shot.
+    """
+    s = scale
+    im = Image.new("RGB", (round(1200 * s), round(720 * s)), BG)
+    d = ImageDraw.Draw(im)
+
+    def text(x: float, y: float, t: str, size: float = 13, fill=GREY) -> None:
+        d.text((x * s, y * s), t, font=_font(size * s), fill=fill)
+
+    def rect(x: float, y: float, w: float, h: float, fill=None, outline=None, width: float = 0) -> None:
+        d.rectangle((x * s, y * s, (x + w) * s, (y + h) * s), fill=fill, outline=outline,
+                    width=max(1, round(width * s)) if outline else 0)
+
+    if epoch is not None:
+        rect(0, 0, 1200, 100, fill=(255, 255, 255))
+        d.ellipse((75 * s, 25 * s, 125 * s, 75 * s), fill=(24, 61, 78))
+        text(170, 28, "Epoch")
+        text(170, 46, epoch, 24, (51, 51, 51))
+        for x, label, value in ((330, "Learning rate", learning_rate), (480, "Activation", activation),
+                                (610, "Regularization", regularization),
+                                (760, "Regularization rate", regularization_rate),
+                                (920, "Problem type", problem)):
+            text(x, 28, label)
+            text(x, 56, value, 14, BLACK)
+            rect(x, 78, 120, 0.5, fill=(170, 170, 170))
+    # DATA column
+    text(30, 128, "DATA", 15, BLACK)
+    text(30, 152, "Which dataset do", 12)
+    text(30, 168, "you want to use?", 12)
+    for i, name in enumerate(DATASET_ORDER):
+        x, y = 30 + (i % 2) * 42, 192 + (i // 2) * 42
+        sel = name == dataset
+        rect(x, y, 32, 32, fill=(255, 255, 255) if sel else (250, 250, 250),
+             outline=BLACK if sel else (235, 235, 235), width=2.5 if sel else 1)
+        for k in range(6):
+            c = ORANGE if k % 2 else BLUE
+            rect(x + 5 + 4 * k, y + 8 + 3 * (k % 3), 3, 3, fill=c if sel else _faded(c))
+    text(30, 284, "Ratio of training to", 12)
+    text(30, 300, f"test data: {ratio}%", 12)
+    rect(30, 322, 100, 1, fill=(60, 60, 60))
+    text(30, 340, f"Noise: {noise}", 12)
+    rect(30, 362, 100, 1, fill=(60, 60, 60))
+    text(30, 388, f"Batch size: {batch}", 12)
+    rect(30, 410, 100, 1, fill=(60, 60, 60))
+    rect(30, 440, 100, 26, fill=(232, 232, 232))
+    text(40, 446, "REGENERATE", 10)
+    # FEATURES column
+    text(200, 128, "FEATURES", 15, BLACK)
+    text(200, 152, "Which properties do", 12)
+    text(200, 168, "you want to feed in?", 12)
+    for i, label in enumerate(FEATURE_LABELS):
+        y = 200 + i * 44
+        on = i in features
+        text(205, y + 8, label, 12, (51, 51, 51) if on else (190, 190, 190))
+        rect(262, y, 30, 30, fill=(255, 255, 255) if on else BG, outline=BLACK if on else None, width=2)
+        rect(264, y + 2, 13, 27, fill=ORANGE if on else _faded(ORANGE))
+        rect(278, y + 2, 13, 27, fill=BLUE if on else _faded(BLUE))
+        if on:
+            for j in range(len(neurons) and neurons[0]):
+                d.line(((292 * s, (y + 15) * s), (400 * s, (214 + 44 * j) * s)),
+                       fill=ORANGE if (i + j) % 2 else BLUE, width=max(1, round(s * (1 + j % 3))))
+    # network
+    text(430, 128, f"+  —   {len(neurons)} HIDDEN LAYER{'S' if len(neurons) != 1 else ''}", 15, BLACK)
+    for j, n in enumerate(neurons):
+        x = 400 + j * 150
+        text(x - 10, 178, f"{n} neuron{'s' if n != 1 else ''}", 11, (51, 51, 51))
+        for k in range(n):
+            rect(x, 200 + 44 * k, 30, 30, fill=ORANGE if (j + k) % 2 else BLUE, outline=BLACK, width=2)
+    # OUTPUT column
+    text(900, 128, "OUTPUT", 15, BLACK)
+    text(900, 152, f"Test loss {test_loss}", 13, BLACK)
+    text(900, 170, f"Training loss {training_loss}", 13, GREY)
+    d.line(((1030 * s, 150 * s), (1060 * s, 180 * s), (1150 * s, 184 * s)), fill=BLACK, width=round(s))
+    rect(900, 200, 220, 220, fill=(236, 176, 116))
+    d.ellipse((960 * s, 260 * s, 1060 * s, 360 * s), fill=(100, 160, 210))
+    text(900, 560, "Colors shows data, neuron and weight values.", 12)
+    text(900, 620, "Show test data", 12, (51, 51, 51))
+
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        im.save(path, "JPEG", quality=quality)
+    else:
+        im.save(path, "PNG")
+    return path
+
+
+@lru_cache(maxsize=None)
+def _read(path: Path) -> PlaygroundReading:
+    return read_playground(path)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("shots")
+    return {
+        "pass": render_playground(d / "pass.png"),
+        "fail_loss": render_playground(d / "fail_loss.png", test_loss="0.012", training_loss="0.009",
+                                       epoch="000,412", activation="ReLU", learning_rate="0.01",
+                                       neurons=(8, 6, 4), dataset="xor", features=(0, 1, 2, 3, 4)),
+        "late": render_playground(d / "late.png", epoch="001,250", test_loss="0.003"),
+        "cropped": render_playground(d / "cropped.png", epoch=None),
+        "jpg": render_playground(d / "shot.jpg", epoch="000,871", test_loss="0.005", quality=80),
+        "JPG": render_playground(d / "SHOT.JPG", epoch="000,090", test_loss="0.001", scale=1.5),
+    }
+
+
+# ----------------------------------------------------------------- parsing helpers (no OCR)
+
+
+@pytest.mark.parametrize("token, value", [
+    ("0.004", 0.004), ("O.OO4", 0.004), ("0,005", 0.005), ("0004", 0.004), ("0.0l2", 0.012),
+    ("1.234", 1.234), ("0.05", None), ("loss", None), ("0.0045", None),
+])
+def test_parse_loss(token: str, value: float | None) -> None:
+    assert screenshots._parse_loss(token) == value
+
+
+@pytest.mark.parametrize("token, value", [
+    ("000,359", 359), ("OOO,359", 359), ("000.359", 359), ("001,000", 1000), ("000359", 359),
+    ("1,000,000", 1000000), ("359", None), ("Epoch", None),
+])
+def test_parse_epoch(token: str, value: int | None) -> None:
+    assert screenshots._parse_epoch(token) == value
+
+
+def test_split_label_is_found() -> None:
+    """"Test" / "loss 0.004" wrapped over two lines still pairs label and value."""
+    W = screenshots._Word
+    words = [W("Test", 100, 100, 40, 14, 90), W("loss", 100, 120, 40, 14, 90),
+             W("0.004", 150, 120, 50, 14, 90), W("Training", 100, 160, 70, 14, 90),
+             W("loss", 175, 160, 40, 14, 90), W("0.010", 220, 160, 50, 14, 90)]
+    lines = screenshots._lines(words)
+    assert screenshots._find_loss(lines, "test")[0] == 0.004
+    assert screenshots._find_loss(lines, "training")[0] == 0.010
+
+
+# ----------------------------------------------------------------- synthetic screenshots
+
+
+def test_passing_screenshot(shots: dict[str, Path]) -> None:
+    r = _read(shots["pass"])
+    assert (r.test_loss, r.training_loss, r.epoch) == (0.004, 0.010, 359), r.problems
+    assert r.problems == []
+    assert r.config == {
+        "learning_rate": 0.03, "activation": "tanh", "regularization": "none",
+        "regularization_rate": 0.0, "problem": "classification", "batch_size": 10, "noise": 0,
+        "perc_train_data": 50, "hidden_layers": 2, "neurons": [4, 2], "features": ["x", "y"],
+        "dataset": "spiral",
+    }
+    assert "Test loss 0.004" in r.raw_text
+
+
+def test_failing_loss_config(shots: dict[str, Path]) -> None:
+    r = _read(shots["fail_loss"])
+    assert (r.test_loss, r.epoch) == (0.012, 412)
+    assert r.config["activation"] == "relu" and r.config["learning_rate"] == 0.01
+    assert r.config["neurons"] == [8, 6, 4]
+    assert r.config["dataset"] == "xor"
+    assert r.config["features"] == ["x", "y", "xSquared", "ySquared", "xTimesY"]
+
+
+def test_epoch_over_limit(shots: dict[str, Path]) -> None:
+    r = _read(shots["late"])
+    assert (r.test_loss, r.epoch) == (0.003, 1250)
+
+
+def test_epoch_cropped(shots: dict[str, Path]) -> None:
+    r = _read(shots["cropped"])
+    assert r.epoch is None and r.test_loss == 0.004
+    assert any("Epoch" in p for p in r.problems)
+    assert "learning_rate" not in r.config and r.config.get("dataset") == "spiral"
+
+
+@pytest.mark.parametrize("key, loss, epoch", [("jpg", 0.005, 871), ("JPG", 0.001, 90)])
+def test_jpeg_variants(shots: dict[str, Path], key: str, loss: float, epoch: int) -> None:
+    r = _read(shots[key])
+    assert (r.test_loss, r.epoch) == (loss, epoch), r.problems
+
+
+def test_blank_image(tmp_path: Path) -> None:
+    p = tmp_path / "blank.png"
+    Image.new("RGB", (800, 500), (255, 255, 255)).save(p)
+    env_before = os.environ.get("OMP_THREAD_LIMIT")
+    r = read_playground(p)
+    assert (r.test_loss, r.epoch, r.config) == (None, None, {})
+    assert any("no TensorFlow Playground text" in p for p in r.problems)
+    assert os.environ.get("OMP_THREAD_LIMIT") == env_before  # only set around Tesseract calls
+
+
+@pytest.mark.parametrize("name, data", [
+    ("notes.png", b"this is not an image"),
+    ("empty.jpg", b""),
+    ("truncated.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"),
+])
+def test_not_an_image(tmp_path: Path, name: str, data: bytes) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    r = read_playground(p)
+    assert (r.test_loss, r.epoch) == (None, None)
+    assert r.problems
+    result = playground_check(p, 10)
+    assert result.status is Status.NEEDS_REVIEW and result.points == 0
+    assert "could not be read" in result.message.en and "session leader" in result.message.en
+
+
+def test_missing_file_and_tiny_image(tmp_path: Path) -> None:
+    assert read_playground(tmp_path / "nope.png").problems
+    p = tmp_path / "tiny.png"
+    Image.new("RGB", (4, 3), BG).save(p)
+    assert read_playground(p).problems
+
+
+def test_huge_image(tmp_path: Path) -> None:
+    small = render_playground(tmp_path / "base.png", scale=1.0)
+    p = tmp_path / "huge.jpg"
+    with Image.open(small) as im:
+        im.resize((6000, 3600), Image.NEAREST).save(p, quality=85)
+    r = read_playground(p)
+    assert (r.test_loss, r.epoch) == (0.004, 359), r.problems
+
+
+# ----------------------------------------------------------------- playground_check
+
+
+def test_check_pass_and_rerun(shots: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screenshots, "read_playground", _read)  # same OCR as test_passing_screenshot
+    seen: list[dict] = []
+
+    def rerun(cfg: dict) -> Message | None:
+        seen.append(cfg)
+        return Message("재실행 결과: test loss 0.004", "re-run: test loss 0.004")
+
+    result = playground_check(shots["pass"], 10, rerun=rerun)
+    assert result.status is Status.PASS and result.points == 10 and result.max_points == 10
+    assert "0.004" in result.message.en and "359" in result.message.en and "0.005" in result.message.en
+    assert "0.004" in result.message.ko and "기준" in result.message.ko
+    assert seen and seen[0]["dataset"] == "spiral" and seen[0]["neurons"] == [4, 2]
+    assert result.message.en.endswith("re-run: test loss 0.004")
+    assert result.to_json()["status"] == "pass"
+
+
+def _fake(monkeypatch: pytest.MonkeyPatch, reading: PlaygroundReading) -> None:
+    monkeypatch.setattr(screenshots, "read_playground", lambda path: reading)
+
+
+def test_check_statuses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    img = tmp_path / "x.png"
+    img.write_bytes(b"stub")  # read_playground is faked below
+    cases = [
+        (PlaygroundReading(0.012, 0.01, 400, {}), Status.FAIL, ["0.012", "0.005"]),
+        (PlaygroundReading(0.003, 0.01, 1250, {}), Status.FAIL, ["1250", "1000"]),
+        (PlaygroundReading(0.012, None, None, {}), Status.FAIL, ["0.012"]),
+        (PlaygroundReading(0.004, 0.01, None, {}), Status.NEEDS_REVIEW, ["0.004", "session leader"]),
+        (PlaygroundReading(None, None, 300, {}), Status.NEEDS_REVIEW, ["test loss"]),
+        (PlaygroundReading(0.005, 0.005, 1000, {}), Status.PASS, ["0.005", "1000"]),
+    ]
+    for reading, status, needles in cases:
+        _fake(monkeypatch, reading)
+        result = playground_check(img, 5)
+        assert result.status is status, (reading, result)
+        assert result.points == (5 if status is Status.PASS else 0)
+        for n in needles:
+            assert n in result.message.en, (n, result.message.en)
+        assert result.message.ko and result.message.ko != result.message.en
+
+
+def test_check_rerun_needs_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    img = tmp_path / "x.png"
+    img.write_bytes(b"stub")
+    calls: list[dict] = []
+    _fake(monkeypatch, PlaygroundReading(0.004, None, None, {"dataset": "spiral"}))
+    playground_check(img, 5, rerun=lambda c: calls.append(c) or None)
+    assert calls == []
+    cfg = {"dataset": "xor", "learning_rate": 0.03, "activation": "tanh", "hidden_layers": 2}
+    _fake(monkeypatch, PlaygroundReading(0.004, None, None, cfg))
+
+    def boom(c: dict) -> Message:
+        raise RuntimeError("port crashed")
+
+    result = playground_check(img, 5, rerun=boom)
+    assert result.status is Status.NEEDS_REVIEW and "re-run failed" in result.message.en
+
+
+def test_check_missing_screenshot(tmp_path: Path) -> None:
+    for image in (None, tmp_path / "missing.png"):
+        result = playground_check(image, 10)
+        assert result.status is Status.FAIL and result.points == 0
+        assert "PNG/JPG" in result.message.en and "Test loss" in result.message.ko
+        assert "0.005" in result.message.en and "1000" in result.message.en
+
+
+# ----------------------------------------------------------------- real submissions
+
+REAL = Path("/work/shared/kubig/week2/submissions-2025-fall")
+
+# values checked by eye: (zip name part, member name part) -> (test loss, epoch, config subset)
+REAL_EXPECTED = {
+    ("성용빈", "최소레이어"): (0.003, 947, {"learning_rate": 0.01, "activation": "tanh", "batch_size": 9,
+                                        "neurons": [8, 6, 4], "dataset": "spiral", "perc_train_data": 50}),
+    ("성용빈", "기준치"): (0.001, 844, {"learning_rate": 0.01, "batch_size": 10,
+                                     "neurons": [8, 6, 6, 4, 2], "dataset": "spiral"}),
+    ("이은서", "스크린샷"): (0.005, 870, {"learning_rate": 0.03, "activation": "relu", "batch_size": 16,
+                                      "neurons": [8, 8, 6], "features": ["x", "y", "xSquared", "ySquared"]}),
+    # two small (887 px wide) screenshots embedded in a PDF
+    ("이세훈", "pdf#0"): (0.005, 981, {"learning_rate": 0.03, "perc_train_data": 80, "neurons": [8],
+                                     "features": ["x", "y", "xSquared", "ySquared", "xTimesY"]}),
+    ("이세훈", "pdf#1"): (0.005, 160, {"learning_rate": 0.03, "perc_train_data": 80, "neurons": [8, 2]}),
+}
+
+
+def _nfc(s: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", s)
+
+
+def _pdf_images(data: bytes) -> list[Image.Image]:
+    """Embedded RGB images of a PDF (DCT or Flate), enough for the real submission."""
+    out = []
+    for m in re.finditer(rb"<<([^>]*?/Subtype\s*/Image[^>]*?)>>\s*stream\r?\n", data):
+        hdr = m.group(1)
+        length = int(re.search(rb"/Length (\d+)", hdr).group(1))
+        raw = data[m.end():m.end() + length]
+        if b"DCTDecode" in hdr:
+            out.append(Image.open(io.BytesIO(raw)).convert("RGB"))
+        elif b"FlateDecode" in hdr and b"DeviceRGB" in hdr:
+            w = int(re.search(rb"/Width (\d+)", hdr).group(1))
+            h = int(re.search(rb"/Height (\d+)", hdr).group(1))
+            out.append(Image.frombytes("RGB", (w, h), zlib.decompress(raw)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def real_shots(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    out: dict[tuple[str, str], Path] = {}
+    d = tmp_path_factory.mktemp("real")
+    for zpath in sorted(REAL.glob("*.zip")):
+        with zipfile.ZipFile(zpath) as zf:
+            for info in zf.infolist():
+                name = info.filename if info.flag_bits & 0x800 else info.filename.encode("cp437").decode("utf-8", "replace")
+                name = _nfc(name)
+                if "__MACOSX" in name:
+                    continue
+                for (who, part) in REAL_EXPECTED:
+                    if who not in _nfc(zpath.name):
+                        continue
+                    if part in name and name.lower().endswith(".png"):
+                        p = d / f"{len(out)}.png"
+                        p.write_bytes(zf.read(info))
+                        out[(who, part)] = p
+                    elif part.startswith("pdf#") and name.lower().endswith(".pdf"):
+                        images = _pdf_images(zf.read(info))
+                        k = int(part[4:])
+                        if k < len(images):
+                            p = d / f"{len(out)}.png"
+                            images[k].save(p)
+                            out[(who, part)] = p
+    return out
+
+
+@pytest.mark.real
+@pytest.mark.skipif(not REAL.is_dir(), reason="real submissions not present")
+@pytest.mark.parametrize("key", list(REAL_EXPECTED), ids=lambda k: f"{k[0]}-{k[1]}")
+def test_real_screenshots(real_shots: dict[tuple[str, str], Path], key: tuple[str, str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if key not in real_shots:
+        pytest.skip(f"{key} not found in the submissions")
+    loss, epoch, cfg = REAL_EXPECTED[key]
+    r = read_playground(real_shots[key])
+    assert (r.test_loss, r.epoch) == (loss, epoch), r.problems
+    for k, v in cfg.items():
+        assert r.config.get(k) == v, (k, r.config)
+    _fake(monkeypatch, r)  # grade the same reading without a second OCR run
+    assert playground_check(real_shots[key], 10).status is Status.PASS
