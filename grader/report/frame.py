@@ -51,7 +51,7 @@ def _row(result: SubmissionResult, ids: list[str]) -> dict[str, Any]:
         "late": bool(sub.late),
         "status": result.status,
     }
-    points = {c.id: c.points for c in result.checks} if result.status == "graded" else {}
+    points = {c.id: c.points for c in result.checks}
     for check_id in ids:
         row[check_column(check_id)] = points.get(check_id)
     row.update(
