@@ -11,13 +11,16 @@ How the reading works:
 1. The image is loaded defensively (any extension case, EXIF rotation, alpha, huge or tiny
    sizes; a non-image gives ``problems`` instead of an exception).
 2. One full-page OCR pass (``image_to_data``, sparse-text mode) on a grayscale copy scaled to
-   a normal page width; if the epoch or the test loss label is not found, a second pass with
-   another page segmentation mode and a larger scale is tried, and the better one is kept.
+   ~2000 px wide.  If the test loss or the epoch is missing, the places where they should be
+   (under "OUTPUT", left of "Learning rate") are OCR'd again enlarged, and then the whole page
+   once more in another segmentation mode, scaled for ~26 px text; readings are merged.
 3. Words are grouped into lines by position; labels are matched fuzzily ("Tost loss") and the
    values next to / under them are parsed tolerantly (O→0, l→1, "000,359", "0,004", "0004").
-4. The two values that decide the grade (epoch and test loss) are read again from tight crops,
-   upscaled, with a digit whitelist.  The readings are voted; when they disagree the value is
-   dropped (→ needs review) and the disagreement is listed in ``problems``.
+4. The decisive values (epoch, test loss; training loss too) are read again from tight crops
+   at two sizes (all crops stacked into one Tesseract call), three more when the reads
+   disagree.  A clear majority wins; otherwise the value is dropped (→ needs review) and the
+   disagreement is listed in ``problems``.  Text under 8 px high (1x screenshots shrunk,
+   heavy JPEG) is read as 5/6 or 3/8 almost at random, so there every read must agree.
 5. Configuration: top-bar values under their labels (validated against Playground's menus),
    slider captions ("Noise: 0", "Batch size: 10", "test data: 50%"), "N HIDDEN LAYERS" and the
    "N neurons" captions; pixels give the dataset (the thumbnail under "DATA" with the black
@@ -37,7 +40,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -66,6 +69,7 @@ _MAX_UPSCALE = 3.0
 _MAX_OCR_PIXELS = 12e6    # cap for the page image handed to Tesseract
 _CROP_TEXT_HEIGHTS = (34, 52)  # text heights (px) for the crop re-reads
 _EXTRA_TEXT_HEIGHTS = (26, 42, 64)  # more re-reads when the first ones disagree
+_SMALL_TEXT_PX = 8  # text lower than this (in the image) needs near-unanimous readings
 
 _DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "C": "0",
                             "l": "1", "I": "1", "i": "1", "|": "1", "!": "1", "]": "1",
@@ -73,7 +77,9 @@ _DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "C
                             "g": "9", "q": "9", "G": "6", "b": "6", "A": "4", "T": "7"})
 _NUMCHARS = r"0-9OoDQUlIi|!\]\[SsBZzgqGbAT"
 _LOSS_RE = re.compile(rf"^[{_NUMCHARS}]{{1,3}}[.,·:][{_NUMCHARS}]{{3}}$|^0[0-9]{{3}}$")
-_EPOCH_RE = re.compile(rf"^[{_NUMCHARS}]{{1,3}}(?:[,.'][{_NUMCHARS}]{{3}})+$|^[0-9]{{6}}$")
+# Playground shows the epoch zero-padded to six digits with thousands commas: "000,359"
+_EPOCH_RE = re.compile(rf"^[{_NUMCHARS}]{{3}}[,.'][{_NUMCHARS}]{{3}}$|^[0-9]{{6}}$"
+                       rf"|^[{_NUMCHARS}]{{1,3}}(?:[,.'][{_NUMCHARS}]{{3}}){{2,}}$")
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,57 @@ def _ocr_line(gray: Image.Image, box: tuple[float, float, float, float], text_h:
     return " ".join(t.strip() for t in data["text"] if t and t.strip())
 
 
+def _scaled_crop(gray: Image.Image, box: tuple[float, float, float, float], text_h: float,
+                 target_h: float) -> Image.Image | None:
+    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
+                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    crop = gray.crop((x0, y0, x1, y1))
+    s = max(0.5, min(8.0, target_h / max(text_h, 1.0)))
+    return crop.resize((max(1, round(crop.width * s)), max(1, round(crop.height * s))), Image.LANCZOS)
+
+
+_Box = tuple[float, float, float, float]
+
+
+def _ocr_stacked(gray: Image.Image, jobs: Sequence[tuple[_Box, float, float]]) -> list[str]:
+    """OCR several one-line crops ``(box, text_h, target_h)`` in a single Tesseract call.
+
+    The scaled crops are stacked vertically with blank gaps (one process start instead of
+    one per crop); words are assigned back to their crop by position.
+    """
+    crops = [_scaled_crop(gray, *job) for job in jobs]
+    present = [c for c in crops if c is not None]
+    if not present:
+        return [""] * len(jobs)
+    gap = 40
+    width = max(c.width for c in present) + 2 * gap
+    height = sum(c.height + gap for c in present) + gap
+    stack = Image.new("L", (width, height), 255)
+    spans: list[tuple[int, int] | None] = []
+    y = gap
+    for c in crops:
+        if c is None:
+            spans.append(None)
+            continue
+        stack.paste(c, (gap, y))
+        spans.append((y, y + c.height))
+        y += c.height + gap
+    data = _tesseract(stack, "--psm 6 -c tessedit_do_invert=0")
+    texts: list[list[str]] = [[] for _ in jobs]
+    for i, t in enumerate(data["text"]):
+        t = (t or "").strip()
+        if not t:
+            continue
+        cy = data["top"][i] + data["height"][i] / 2
+        for k, span in enumerate(spans):
+            if span is not None and span[0] - gap / 2 <= cy <= span[1] + gap / 2:
+                texts[k].append(t)
+                break
+    return [" ".join(ws) for ws in texts]
+
+
 def _background(img: Image.Image) -> int:
     hist = img.histogram()
     return max(range(256), key=hist.__getitem__)
@@ -317,9 +374,70 @@ class _Found:
     labels: int = 0
 
     @property
-    def score(self) -> int:
-        return (2 * (self.test_box is not None) + 2 * (self.epoch_box is not None)
-                + (self.test_loss is not None) + (self.epoch is not None) + self.labels)
+    def complete(self) -> bool:
+        """Enough to stop OCR'ing the page (crop re-reads follow)."""
+        return self.test_loss is not None and self.test_box is not None and self.epoch_box is not None
+
+
+_GROUPS = {
+    "test": ("test_loss", "test_box", "test_h"),
+    "training": ("training_loss", "training_box", "training_h"),
+    "epoch": ("epoch", "epoch_box", "epoch_h", "epoch_box_from_label"),
+}
+
+
+def _rank(found: _Found, group: str) -> int:
+    value, box = (getattr(found, a) for a in _GROUPS[group][:2])
+    return 2 * (value is not None) + (box is not None) - (group == "epoch" and found.epoch_box_from_label)
+
+
+def _merge(a: _Found, b: _Found) -> _Found:
+    """Field group by field group, ``a``'s reading unless ``b``'s is more complete."""
+    out = replace(a, labels=max(a.labels, b.labels))
+    for group, attrs in _GROUPS.items():
+        if _rank(b, group) > _rank(a, group):
+            for attr in attrs:
+                setattr(out, attr, getattr(b, attr))
+    return out
+
+
+def _text_height(words: Sequence[_Word]) -> float | None:
+    """Median height of confidently read words (original-image pixels)."""
+    hs = sorted(w.h for w in words if w.conf > 80 and sum(c.isalpha() for c in w.text) >= 3)
+    return hs[len(hs) // 2] if hs else None
+
+
+def _ocr_region(gray: Image.Image, box: tuple[float, float, float, float], text_h: float) -> list[_Word]:
+    """Sparse-text OCR of one region, scaled for ~30 px text; boxes in ``gray`` coordinates."""
+    x0, y0 = max(0, round(box[0])), max(0, round(box[1]))
+    x1, y1 = min(gray.width, round(box[2])), min(gray.height, round(box[3]))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return []
+    crop = gray.crop((x0, y0, x1, y1))
+    s = max(0.5, min(6.0, 30 / max(text_h, 1.0)))
+    return [replace(w, x=w.x + x0, y=w.y + y0) for w in _ocr_words(crop, s, 11)]
+
+
+def _scan_regions(gray: Image.Image, words: list[_Word], found: _Found) -> _Found:
+    """Re-OCR the places where a missing value should be, found from labels that were read:
+    the test loss under "OUTPUT" / above "Training loss", the epoch left of "Learning rate"."""
+    regions: list[tuple[tuple[float, float, float, float], float]] = []
+    if found.test_loss is None:
+        for w in words:
+            h = w.h
+            if w.text == "OUTPUT" or (_is(w, "output", 0.8) and w.text.isupper()):
+                regions.append(((w.x - h, w.bottom, w.x + 16 * h, w.bottom + 5 * h), h))
+            elif _is(w, "training", 0.8) and w.text[:1] == "T":
+                regions.append(((w.x - h, w.y - 2.5 * h, w.x + 16 * h, w.bottom + 0.5 * h), h))
+    if found.epoch is None:
+        for w in words:
+            if _is(w, "learning", 0.8) and w.text[:1] == "L":
+                h = w.h
+                regions.append(((w.x - 20 * h, w.y - 0.8 * h, w.x - 0.3 * h, w.bottom + 4.5 * h), h))
+    result = _Found()
+    for box, h in regions[:3]:
+        result = _merge(result, _scan(_ocr_region(gray, box, h)))
+    return result
 
 
 def _continuation(lines: list[list[_Word]], line: list[_Word], w: _Word) -> list[_Word]:
@@ -377,7 +495,7 @@ def _find_epoch(words: list[_Word]) -> tuple[int | None, _Word | None, _Word | N
     The value is the "000,000"-shaped token under the label; without a label, a single such
     token made of real digits (e.g. "000,359") anywhere in the image.
     """
-    labels = [w for w in words if _is(w, "epoch", 0.7)]
+    labels = [w for w in words if _is(w, "epoch", 0.75)]
     tokens = [w for w in words if _parse_epoch(w.text) is not None]
     for lab in labels:
         below = [t for t in tokens if lab.bottom - 0.3 * lab.h <= t.y <= lab.bottom + 4 * lab.h
@@ -417,59 +535,118 @@ def _scan(words: list[_Word]) -> _Found:
 # --------------------------------------------------------------------------- re-reads and votes
 
 
-def _epoch_reader(gray: Image.Image, found: _Found) -> Callable[[float], int | None] | None:
-    """Reads the epoch counter from a crop scaled to a given text height (digits only)."""
-    if found.epoch_box is None:
-        return None
-    x0, y0, x1, y1 = found.epoch_box
-    h = found.epoch_h
-    box = found.epoch_box if found.epoch_box_from_label else (x0 - 0.4 * h, y0 - 0.3 * h,
-                                                               x1 + 0.4 * h, y1 + 0.3 * h)
+@dataclass(frozen=True)
+class _Field:
+    """A decisive value: its page read and where to re-read it."""
 
-    def read(target: float) -> int | None:
-        text = _ocr_line(gray, box, h, target * 1.3, "0123456789,.")
-        values = [v for v in (_parse_epoch(t) for t in text.split()) if v is not None]
+    name: str
+    page_value: float | int | None
+    box: tuple[float, float, float, float] | None
+    text_h: float
+    parse: Callable[[str], float | int | None]
+    size_factor: float = 1.0  # the epoch counter is set larger than the labels
+    ink_h: int | None = None  # measured text height in the image (pixels)
+
+    @property
+    def small(self) -> bool:
+        """Text this small (≲ 7 px) is read as 5/6 or 3/8 at random: demand more agreement."""
+        return self.ink_h is not None and self.ink_h < _SMALL_TEXT_PX
+
+    def job(self, target: float) -> tuple[tuple[float, float, float, float], float, float]:
+        assert self.box is not None
+        return self.box, self.text_h, target * self.size_factor
+
+
+def _fields(gray: Image.Image, found: _Found) -> list[_Field]:
+    def pad(box: tuple[float, float, float, float] | None, h: float) -> tuple[float, float, float, float] | None:
+        if box is None:
+            return None
+        return (box[0] - 0.5 * h, box[1] - 0.4 * h, box[2] + 0.6 * h, box[3] + 0.4 * h)
+
+    def last_loss(text: str) -> float | None:
+        values = [v for v in map(_parse_loss, text.split()) if v is not None]
+        return values[-1] if values else None
+
+    def first_epoch(text: str) -> int | None:
+        values = [v for v in map(_parse_epoch, text.split()) if v is not None]
         return values[0] if values else None
-    return read
+
+    epoch_box = found.epoch_box if found.epoch_box_from_label else pad(found.epoch_box, 0.8 * found.epoch_h)
+    test_box = pad(found.test_box, found.test_h)
+    training_box = pad(found.training_box, found.training_h)
+    return [
+        _Field("epoch", found.epoch, epoch_box, found.epoch_h, first_epoch, 1.3,
+               None if found.epoch_box_from_label else _ink_height(gray, epoch_box)),
+        _Field("test loss", found.test_loss, test_box, found.test_h, last_loss, 1.0,
+               _ink_height(gray, test_box, 0.35)),
+        _Field("training loss", found.training_loss, training_box, found.training_h, last_loss, 1.0,
+               _ink_height(gray, training_box, 0.3)),
+    ]
 
 
-def _loss_reader(gray: Image.Image, box: tuple[float, float, float, float] | None,
-                 h: float) -> Callable[[float], float | None] | None:
-    """Reads "<label> loss 0.004" (or the value alone) from a crop scaled to a text height."""
+def _ink_height(gray: Image.Image, box: tuple[float, float, float, float] | None,
+                right: float = 1.0) -> int | None:
+    """Height in pixels of the digits in ``box``: the line of dark text with the most ink,
+    measured in the rightmost ``right`` fraction of the box (where a loss value sits)."""
+    import numpy as np
+
     if box is None:
         return None
-    x0, y0, x1, y1 = box
-    crop_box = (x0 - 0.5 * h, y0 - 0.4 * h, x1 + 0.6 * h, y1 + 0.4 * h)
-
-    def read(target: float) -> float | None:
-        text = _ocr_line(gray, crop_box, h, target)
-        values = [v for v in (_parse_loss(t) for t in text.split()) if v is not None]
-        return values[-1] if values else None
-    return read
-
-
-def _vote(name: str, page_value, reader: Callable[[float], object] | None, problems: list[str]):
-    """Vote the page read with crop re-reads; ``None`` (and a problem) when there is no clear winner.
-
-    Two crop reads first; only when they do not all agree, three more at other sizes, and
-    then the winner needs at least 60 % of the readings.
-    """
-    reads = [page_value]
-    if reader is not None:
-        reads += [reader(t) for t in _CROP_TEXT_HEIGHTS]
-    values = [v for v in reads if v is not None]
-    if values and len(set(values)) == 1 and (len(values) >= 2 or reader is None):
-        return values[0]
-    if reader is not None:
-        reads += [reader(t) for t in _EXTRA_TEXT_HEIGHTS]
-        values = [v for v in reads if v is not None]
-    if not values:
+    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
+                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
+    x0 = max(x0, round(x1 - right * (x1 - x0)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    (winner, n), *rest = Counter(values).most_common()
-    if not rest or (n >= 2 and n >= 0.6 * len(values)):
-        return winner
-    problems.append(f"{name} read inconsistently: {', '.join(str(v) for v in values)}")
-    return None
+    a = np.asarray(gray.crop((x0, y0, x1, y1)), dtype=np.float32)
+    bg, lo = float(np.median(a)), float(a.min())
+    if bg - lo < 30:
+        return None
+    ink = (a < bg - 0.5 * (bg - lo)).sum(axis=1)
+    runs = _segments(ink > 0, min_len=1, max_gap=0)
+    if not runs:
+        return None
+    top, bottom = max(runs, key=lambda r: ink[r[0]:r[1] + 1].sum())
+    return int(bottom - top + 1)
+
+
+def _read_fields(gray: Image.Image, fields: list[_Field], problems: list[str]) -> dict[str, object]:
+    """Vote each field's page read with crop re-reads; ``None`` (and a problem) without a clear winner.
+
+    Two crop sizes first (all fields in one Tesseract call); only for fields whose readings
+    disagree, three more sizes, and then the winner needs at least 60 % of the readings.
+    """
+    reads: dict[str, list] = {f.name: [f.page_value] for f in fields}
+
+    def reread(todo: list[_Field], targets: tuple[float, ...]) -> None:
+        jobs = [(f, t) for f in todo if f.box is not None for t in targets]
+        if jobs:
+            texts = _ocr_stacked(gray, [f.job(t) for f, t in jobs])
+            for (f, _), text in zip(jobs, texts):
+                reads[f.name].append(f.parse(text))
+
+    def settled(f: _Field) -> bool:
+        values = [v for v in reads[f.name] if v is not None]
+        if f.small:
+            return not values
+        return not values or (len(set(values)) == 1 and (len(values) >= 2 or f.box is None))
+
+    reread(fields, _CROP_TEXT_HEIGHTS)
+    reread([f for f in fields if not settled(f)], _EXTRA_TEXT_HEIGHTS)
+    out: dict[str, object] = {}
+    for f in fields:
+        values = [v for v in reads[f.name] if v is not None]
+        out[f.name] = None
+        if not values:
+            continue
+        (winner, n), *rest = Counter(values).most_common()
+        if f.small and (rest or n < 4):
+            problems.append(f"{f.name} text is only {f.ink_h} px high and was read as "
+                            f"{', '.join(str(v) for v in values)}: not trusted")
+        elif not rest or (n >= 2 and n >= 0.6 * len(values)):
+            out[f.name] = winner
+        else:
+            problems.append(f"{f.name} read inconsistently: {', '.join(str(v) for v in values)}")
+    return out
 
 
 # --------------------------------------------------------------------------- configuration
@@ -776,30 +953,33 @@ def read_playground(image_path: Path) -> PlaygroundReading:
 
     base = max(0.25, min(_MAX_UPSCALE, _PAGE_WIDTH / gray.width))
     base = min(base, (_MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5)  # very tall pages
-    passes = [(base, 11), (min(_MAX_UPSCALE * 1.5, base * 1.6), 3)]
-    best_words: list[_Word] = []
-    best = _Found()
     try:
-        for scale, psm in passes:
-            words = _ocr_words(gray, scale, psm)
-            found = _scan(words)
-            if not best_words or found.score > best.score:
-                best, best_words = found, words
-            if best.test_box is not None and best.epoch_box is not None and best.test_loss is not None:
-                break
+        best_words = _ocr_words(gray, base, 11)
+        best = _scan(best_words)
+        if not best.complete:
+            best = _merge(best, _scan_regions(gray, best_words, best))
+        if not best.complete:
+            # second pass: other segmentation mode, scaled for ~26 px text
+            h = _text_height(best_words)
+            scale = base * (1.6 if h is None else max(1.25, min(3.0, 26 / (h * base))))
+            scale = min(scale, _MAX_UPSCALE * 1.5, (_MAX_OCR_PIXELS / (gray.width * gray.height)) ** 0.5)
+            words = _ocr_words(gray, scale, 3)
+            found = _merge(best, _scan(words))
+            if not found.complete:
+                found = _merge(found, _scan_regions(gray, words, found))
+            if found.labels > best.labels or not best_words:
+                best_words = words
+            best = found
     except Exception as exc:  # noqa: BLE001 - Tesseract missing/crashing must not stop grading
         return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: {type(exc).__name__}: {exc}"])
 
     raw_text = _text(_lines(best_words))
-    epoch = test_loss = training_loss = None
+    values: dict[str, object] = {}
     try:
-        epoch = _vote("epoch", best.epoch, _epoch_reader(gray, best), problems)
-        test_loss = _vote("test loss", best.test_loss, _loss_reader(gray, best.test_box, best.test_h),
-                          problems)
-        training_loss = _vote("training loss", best.training_loss,
-                              _loss_reader(gray, best.training_box, best.training_h), problems)
+        values = _read_fields(gray, _fields(gray, best), problems)
     except Exception as exc:  # noqa: BLE001
         problems.append(f"OCR re-read failed: {type(exc).__name__}: {exc}")
+    epoch, test_loss, training_loss = (values.get(k) for k in ("epoch", "test loss", "training loss"))
     if best.test_box is None:
         problems.append("no 'Test loss' label found")
     elif test_loss is None and not any(p.startswith("test loss") for p in problems):

@@ -195,6 +195,28 @@ def test_split_label_is_found() -> None:
     assert screenshots._find_loss(lines, "training")[0] == 0.010
 
 
+def _field(ink_h: int | None, page_value: float | None = 0.005) -> "screenshots._Field":
+    return screenshots._Field("test loss", page_value, (0, 0, 50, 10), 10, screenshots._parse_loss,
+                              ink_h=ink_h)
+
+
+@pytest.mark.parametrize("texts, ink_h, expected", [
+    (["0.005"] * 5, 20, 0.005),                              # unanimous
+    (["0.005", "0.006", "0.005", "0.005", "0.005"], 20, 0.005),  # clear majority
+    (["0.006", "0.005", "0.006", "0.005", "0.006"], 20, None),   # 3 of 6: no winner
+    (["0.005", "0.005", "0.005", "0.006", "0.005"], 6, None),    # small text: any dissent
+    (["0.005", "", "", "0.005", ""], 6, None),                   # small text: too few reads
+    (["0.005"] * 5, 6, 0.005),
+])
+def test_vote(monkeypatch: pytest.MonkeyPatch, texts: list[str], ink_h: int, expected: float | None) -> None:
+    queue = list(texts)
+    monkeypatch.setattr(screenshots, "_ocr_stacked", lambda gray, jobs: [queue.pop(0) for _ in jobs])
+    problems: list[str] = []
+    out = screenshots._read_fields(Image.new("L", (60, 20), 255), [_field(ink_h)], problems)
+    assert out["test loss"] == expected
+    assert bool(problems) == (expected is None)
+
+
 # ----------------------------------------------------------------- synthetic screenshots
 
 
@@ -269,6 +291,16 @@ def test_missing_file_and_tiny_image(tmp_path: Path) -> None:
     p = tmp_path / "tiny.png"
     Image.new("RGB", (4, 3), BG).save(p)
     assert read_playground(p).problems
+
+
+def test_low_resolution_is_never_misread(tmp_path: Path) -> None:
+    """A 1x screenshot shrunk to 60 % and saved as a poor JPEG: read right or not at all."""
+    small = render_playground(tmp_path / "base.png", scale=1.0, test_loss="0.005", epoch="000,866")
+    p = tmp_path / "small.jpeg"
+    with Image.open(small) as im:
+        im.resize((720, 432), Image.LANCZOS).save(p, quality=60)
+    r = read_playground(p)
+    assert r.test_loss in (0.005, None) and r.epoch in (866, None)
 
 
 def test_huge_image(tmp_path: Path) -> None:
