@@ -123,8 +123,11 @@ def check_command(
     fmt: str = typer.Option("table", "--format", "-f", help="table | json | github"),
     lang: str = typer.Option("both", "--lang", help="ko | en | both"),
     out: Optional[Path] = typer.Option(None, "--out", help="also write a report folder"),
+    strict: bool = typer.Option(True, "--strict/--advisory",
+                                help="--advisory: exit 0 even when a check fails (e.g. a PR check)"),
 ) -> None:
-    """Grade one submission with exactly the checks of the leader's run. Exit 1 when a check fails."""
+    """Grade one submission with exactly the checks of the leader's run. Exit 1 when a check fails
+    (unless --advisory)."""
     from grader.sources.local import discover_local
 
     pack = _pack(pack_id)
@@ -153,7 +156,7 @@ def check_command(
             _print_table(r, lang)
     failing = any(c.status in FAILING for r in results for c in r.checks) or any(
         r.status not in ("graded",) for r in results)
-    raise typer.Exit(1 if failing else 0)
+    raise typer.Exit(1 if failing and strict else 0)
 
 
 def _parse_deadline(text: str | None, pack: Pack) -> datetime | None:
