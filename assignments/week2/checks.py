@@ -23,6 +23,7 @@ from reference_solutions.week2 import linear, softmax as ref_softmax
 
 ATOL, RTOL = 1e-4, 1e-3
 FIT_TOLERANCE = 0.05
+RERUN_SEEDS = (0, 1, 2)
 MIN_ACCURACY = 0.5  # the reference reaches about 90% on the stand-in
 
 
@@ -353,16 +354,20 @@ def rerun_playground(config: dict) -> Message | None:
     values["features"] = tuple(config["features"])
     try:
         cfg = playground.PlaygroundConfig(**values)
-        run = playground.train(cfg, epochs=1000, seed=0, stop_at_test_loss=0.005)
     except (TypeError, ValueError):
         return None
-    epoch = run.reached(0.005, 1000)
-    if epoch is not None:
-        return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 다시 돌리니 {epoch} epoch에 test loss ≤ 0.005에 도달했습니다.",
-                       f"Note: re-running the screenshot's configuration with the reference Playground port reached test loss ≤ 0.005 at epoch {epoch}.")
-    best = min(run.test_loss) if run.test_loss else float("nan")
-    return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 다시 돌렸지만 1000 epoch 안에 0.005에 도달하지 못했습니다 (최소 test loss {best:.4f}).",
-                   f"Note: re-running the screenshot's configuration with the reference Playground port did not reach 0.005 within 1000 epochs (best test loss {best:.4f}).")
+    # The student's data seed cannot be reproduced, so try a few seeds: one reaching the
+    # threshold shows the configuration can pass.
+    best = float("inf")
+    for seed in RERUN_SEEDS:
+        run = playground.train(cfg, epochs=1000, seed=seed, stop_at_test_loss=0.005)
+        epoch = run.reached(0.005, 1000)
+        if epoch is not None:
+            return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 다시 돌리니 {epoch} epoch에 test loss ≤ 0.005에 도달했습니다.",
+                           f"Note: re-running the screenshot's configuration with the reference Playground port reached test loss ≤ 0.005 at epoch {epoch}.")
+        best = min([best, *run.test_loss])
+    return Message(f"참고: 스크린샷의 설정을 기준 Playground 구현으로 {len(RERUN_SEEDS)}번 다시 돌렸지만 1000 epoch 안에 0.005에 도달하지 못했습니다 (최소 test loss {best:.4f}). 점수는 스크린샷 기준입니다.",
+                   f"Note: re-running the screenshot's configuration with the reference Playground port ({len(RERUN_SEEDS)} seeds) did not reach 0.005 within 1000 epochs (best test loss {best:.4f}). The score follows the screenshot.")
 
 
 def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
