@@ -87,6 +87,17 @@ class CappedNotebookClient(NotebookClient):
         self.max_output_bytes = max_output_bytes
         self.output_bytes = 0
         self.output_truncated = False
+        # With error_on_timeout, a timed-out cell's error is only in its execute reply (no
+        # error output is added to the cell), so remember the replies to tell timeouts apart.
+        self.replies: dict[int, dict] = {}
+        self.on_cell_executed = self._remember_reply
+
+    def _remember_reply(self, cell, cell_index, execute_reply) -> None:
+        self.replies[cell_index] = (execute_reply or {}).get("content", {})
+
+    def timed_out(self, cell_index: int) -> bool:
+        """Whether the last execution of this cell ended by the cell time limit."""
+        return self.replies.pop(cell_index, {}).get("ename") == TIMEOUT_ENAME
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
         size = len(json.dumps(msg.get("content", {}), default=str))
@@ -214,6 +225,8 @@ class NotebookRunner:
                         status, detail = "died", f"kernel died in cell {index}"
                         break
                     ename, evalue = _cell_error(cell)
+                    if client.timed_out(index):
+                        ename, evalue = TIMEOUT_ENAME, f"cell timed out after {client.timeout}s"
                     cell_status = "timeout" if ename == TIMEOUT_ENAME else ("error" if ename else "ok")
                     cells.append(CellRun(index, cell_status, time.monotonic() - t0, ename, evalue))
                 timings["cells"] = time.monotonic() - started - timings["kernel_start"]
@@ -242,7 +255,7 @@ class NotebookRunner:
         )
         return execution, nb
 
-    async def _probe(self, client: NotebookClient, probe: Any, ws: _Workspace) -> tuple[str, str]:
+    async def _probe(self, client: CappedNotebookClient, probe: Any, ws: _Workspace) -> tuple[str, str]:
         """Execute the probe cell; the probe object collects its own results from ws.comm."""
         source = probe.prepare(ws.comm)
         cell = nbformat.v4.new_code_cell(source)
@@ -254,7 +267,9 @@ class NotebookRunner:
             return "error", f"kernel died during probes: {exc}"[:300]
         ename, evalue = _cell_error(cell)
         probe.collect(ws.comm)
-        if ename == TIMEOUT_ENAME:
+        if ename == TIMEOUT_ENAME or client.timed_out(len(client.nb.cells) - 1):
+            if hasattr(probe, "timed_out"):
+                probe.timed_out()
             return "timeout", "probes timed out"
         if ename:
             return "error", f"{ename}: {evalue}"

@@ -114,6 +114,12 @@ class ProbeSession:
             outputs[str(name)] = ProbeOutput(entry["status"], values, mine, str(entry.get("error", ""))[:500])
         self.outputs = outputs
 
+    def timed_out(self) -> None:
+        """The probe cell hit its time limit (e.g. the kernel was still busy): probes that
+        left no results count as timed out rather than as unreadable."""
+        if "_all" in self.outputs or not self.outputs:
+            self.outputs = {"_all": ProbeOutput("timeout", error="probes timed out")}
+
     def get(self, name: str) -> ProbeOutput:
         if name in self.outputs:
             return self.outputs[name]

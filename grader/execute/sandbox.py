@@ -165,6 +165,7 @@ def bwrap_args(exe: str, mounts: Mounts, env: dict[str, str], mpl_cache: Path | 
     args += ["--bind", str(mounts.comm), str(mounts.comm)]
     if mounts.data is not None:
         args += ["--ro-bind", str(mounts.data), str(SANDBOX_ROOT / "data")]
+    args += ["--remount-ro", "/"]  # the sandbox's own root tmpfs: only the work dir, comm and /tmp stay writable
     args += ["--chdir", str(SANDBOX_ROOT / "work")]
     for k, v in env.items():
         args += ["--setenv", k, v]
