@@ -1,7 +1,7 @@
 """Result cache: a graded submission is reused while its content, the pack and the grader are unchanged.
 
 Key = sha256 of (submission bytes, file name as submitted, late flag, pack content hash,
-grader version). Entries are plain JSON written atomically, so an interrupted run resumes
+grader source hash). Entries are plain JSON written atomically, so an interrupted run resumes
 from whatever finished.
 """
 
@@ -33,17 +33,28 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def grader_hash() -> str:
+    """Hash of the grader's own source: changing any check machinery invalidates results."""
+    h = hashlib.sha256(__version__.encode())
+    root = Path(__file__).resolve().parent
+    for p in sorted(root.rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 class ResultCache:
     """JSON files under <cache>/results/<pack id>/."""
 
     def __init__(self, root: Path, pack: Pack) -> None:
         self.folder = root / "results" / pack.id
         self.pack_hash = pack.content_hash()
+        self.grader_hash = grader_hash()
 
     def key(self, sub: Submission) -> str | None:
         if sub.path is None or not sub.path.exists():
             return None
-        parts = [content_hash(sub.path), sub.display_name, str(sub.late), self.pack_hash, __version__]
+        parts = [content_hash(sub.path), sub.display_name, str(sub.late), self.pack_hash, self.grader_hash]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def get(self, sub: Submission) -> SubmissionResult | None:

@@ -4,11 +4,13 @@ grade list                      assignment packs
 grade setup week2               build the student runtime once
 grade check PATH                a student's self-check (exit 1 when a check fails)
 grade week2 [SOURCE] ...        a session leader's cohort run (no SOURCE: the bundled demo)
+grade merge DIR... --out OUT    join partial reports (shards)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -23,6 +25,7 @@ from rich.table import Table
 from grader import __version__
 from grader.cache import ResultCache
 from grader.cohort import default_jobs, run_cohort
+from grader.distribute import DaskGrade, merge_results, parse_shard, shard
 from grader.grade import Grader
 from grader.models import Status, Submission, SubmissionResult
 from grader.pack import Pack, PackError, list_packs, load_pack
@@ -190,12 +193,12 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
                deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
-               no_cache: bool) -> None:
+               no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None) -> None:
     from grader.sources.gitcache import SourceError
     from grader.sources.roster import RosterError
 
     pack = _pack(pack_id)
-    runtime = _runtime(pack)
+    runtime = None if scheduler else _runtime(pack)  # with Dask, the workers' runtimes are used
     out = out or Path(f"grade-report-{pack.id}")
     work = cache_dir() / "work" / pack.id
     try:
@@ -206,10 +209,27 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         if getattr(exc, "detail", ""):
             console.print(exc.detail, highlight=False)
         raise typer.Exit(2)
-    jobs = jobs or default_jobs()
-    grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)))
+    if shard_spec:
+        try:
+            k, n = parse_shard(shard_spec)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2)
+        total = len(subs)
+        subs = shard(subs, k, n)
+        console.print(f"shard {k}/{n}: {len(subs)} of {total} students")
+    grade_fn = None
+    if scheduler:
+        grader = Grader(pack, None)
+        dask_grade = DaskGrade(scheduler, pack, grader.run_seed)
+        grade_fn = dask_grade
+        jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
+    else:
+        jobs = jobs or default_jobs()
+        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)))
     cache = None if no_cache else ResultCache(cache_dir(), pack)
-    console.print(f"{pack.id}: {len(subs)} students, {jobs} workers, report → {out}")
+    where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
+    console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         task = progress.add_task("grading", total=len(subs))
@@ -218,13 +238,45 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
             tag = "cached" if cached else f"{result.timings.get('total', 0):.0f}s"
             progress.update(task, advance=1, description=f"{sub.key} ({result.status}, {result.total:g}, {tag})")
 
-        run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang)
+        try:
+            run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang, grade_fn=grade_fn)
+        finally:
+            if scheduler:
+                dask_grade.close()
     render_summary(summary(run.results, pack, out), Console())
     console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
     console.print(f"[bold]report:[/bold] {out.resolve()}")
     if run.interrupted:
         console.print("[yellow]interrupted: the partial report is written; run again to resume[/yellow]")
-        raise typer.Exit(130)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)  # do not wait for notebooks still running in worker threads; their kernels die with us
+
+
+@app.command("merge")
+def merge_command(
+    parts: list[Path] = typer.Argument(..., exists=True, file_okay=False, help="partial report folders"),
+    out: Path = typer.Option(..., "--out", help="the joined report folder"),
+    lang: str = typer.Option("ko", help="ko | en"),
+) -> None:
+    """Join partial reports (e.g. from `--shard K/N` jobs) into one report."""
+    from grader.report import load_results, write_report
+
+    packs = set()
+    loaded = []
+    for part in parts:
+        data = json.loads((part / "scores.json").read_text(encoding="utf-8"))
+        packs.add((data.get("pack") or {}).get("id"))
+        loaded.append(load_results(part))
+    packs.discard(None)
+    if len(packs) > 1:
+        console.print(f"[red]partial reports are from different assignments: {sorted(packs)}[/red]")
+        raise typer.Exit(2)
+    pack = _pack(packs.pop() if packs else "week2")
+    results = merge_results(loaded)
+    write_report(results, pack, out, lang=lang)
+    render_summary(summary(results, pack, out), Console())
+    console.print(f"merged {len(parts)} parts, {len(results)} students → {out.resolve()}")
 
 
 def _register_pack_commands() -> None:
@@ -242,9 +294,11 @@ def _register_pack_commands() -> None:
             jobs: Optional[int] = typer.Option(None, help="parallel workers (default: CPUs)"),
             lang: str = typer.Option("ko", help="ko | en"),
             no_cache: bool = typer.Option(False, "--no-cache", help="regrade everything"),
+            shard_spec: Optional[str] = typer.Option(None, "--shard", help="grade only shard K/N (e.g. 1/4)"),
+            scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
             _pack_id: str = typer.Option(pack.id, hidden=True),
         ) -> None:
-            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache)
+            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler)
 
         app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
 

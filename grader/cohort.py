@@ -41,7 +41,7 @@ def pending_result(sub: Submission, pack: Pack) -> SubmissionResult:
     """Placeholder row for a student whose grading has not finished (interrupted run)."""
     note = Message("채점이 중단되어 아직 결과가 없습니다. 다시 실행하면 이어서 채점합니다.",
                    "Grading was interrupted before this submission finished; run again to resume.")
-    return SubmissionResult(sub, "error", (), 0.0, pack.max_points, "none", notes=(note,))
+    return SubmissionResult(sub, "pending", (), 0.0, pack.max_points, "none", notes=(note,))
 
 
 def default_jobs() -> int:
@@ -57,8 +57,12 @@ def run_cohort(
     on_result: OnResult | None = None,
     report_every_s: float = 15.0,
     lang: str = "ko",
+    grade_fn: Callable[[Submission], SubmissionResult] | None = None,
 ) -> CohortRun:
-    """Grade every submission (cached ones instantly) and write the report to out_dir."""
+    """Grade every submission (cached ones instantly) and write the report to out_dir.
+
+    grade_fn replaces grader.grade, e.g. with a DaskGrade that runs on a cluster.
+    """
     started = time.monotonic()
     pack = grader.pack
     jobs = jobs or default_jobs()
@@ -86,7 +90,7 @@ def run_cohort(
         while queue or futures:
             while queue and len(futures) < jobs:
                 i = queue.pop(0)
-                futures[pool.submit(grader.grade, submissions[i])] = i
+                futures[pool.submit(grade_fn or grader.grade, submissions[i])] = i
             finished, _ = wait(futures, return_when=FIRST_COMPLETED)
             for fut in finished:
                 i = futures.pop(fut)

@@ -274,12 +274,12 @@ def test_interrupted_run_leaves_a_consistent_partial_report_and_resumes(
     for k in keys:
         notes = " ".join(n.en for n in results[k].notes)
         if k in pending:
-            assert df.loc[k, "status"] == "error" and df.loc[k, "total"] == 0, df.loc[k].to_dict()
+            assert df.loc[k, "status"] == "pending" and df.loc[k, "total"] == 0, df.loc[k].to_dict()
             assert INTERRUPTED in notes
             stem = unique_filenames(sorted(keys))[k]
             assert INTERRUPTED in (out / "feedback" / f"{stem}.md").read_text(encoding="utf-8")
         else:
-            assert df.loc[k, "status"] != "error" and INTERRUPTED not in notes, (k, notes)
+            assert df.loc[k, "status"] != "pending" and INTERRUPTED not in notes, (k, notes)
     by_key = {s.key: s for s in subs}
     assert cache.get(by_key[first]) is not None, "the first result was not cached"
 

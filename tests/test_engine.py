@@ -25,37 +25,8 @@ pytestmark = pytest.mark.runtime
 VARIANTS = load_pack("week2").module("variants_module")
 BUG_NAMES = [name for name in VARIANTS.BUGS if name != "correct"]
 
-# Where variants.py's `fails` list disagrees with what the notebook really does and the
-# engine is right (checked by reading the cells' errors and the check messages):
-# name → (checks that also fail, checks that do not fail). Set operations, so the tests stay
-# right once variants.py is corrected.
-LIST_CORRECTIONS: dict[str, tuple[set[str], set[str]]] = {
-    # Without b in forward, b.grad stays None: the notebook's own training cell raises
-    # TypeError ('float' * 'NoneType'), so notebook_runs fails too.
-    "forward_no_bias": ({"notebook_runs"}, set()),
-    # The fit probe's targets are (n, 1) like d2l's, so no broadcasting happens there;
-    # squared_loss (1-D y) is what catches the missing reshape.
-    "loss_no_reshape": (set(), {"gradient_descent_fit"}),
-    # Normalising over the batch still lowers the loss (≈5.5 → 3.8) and classifies ~90% of
-    # the hidden images: the training check's criteria are met; softmax/softmax_forward fail.
-    "softmax_wrong_axis": (set(), {"fashion_training"}),
-    # A summed loss at lr=0.1 diverges to NaN: the FashionMNIST training really fails.
-    "ce_sum": ({"fashion_training"}, set()),
-}
-
-# Engine bugs found by these tests and not fixed here (outside grader/): strict xfail, so a
-# fix shows up as XPASS and the mark must be removed.
-KNOWN_ENGINE_BUGS = {
-    "forward_no_reshape": (
-        "week-2 probe coupling: probe_softmax_model reads W/b AND calls forward in one probe, "
-        "so a crashing forward turns softmax_params (W, b correct) into an error with 0 points"
-    ),
-}
-
-
 def expected_failures(name: str) -> set[str]:
-    add, remove = LIST_CORRECTIONS.get(name, (set(), set()))
-    return (set(VARIANTS.BUGS[name].fails) | add) - remove
+    return set(VARIANTS.BUGS[name].fails)
 
 
 def all_graded(cohort: dict[str, Graded]) -> list[Graded]:
@@ -90,10 +61,7 @@ def test_reference_pip_install_stays_offline(fixture_cohort: dict[str, Graded]) 
 # ------------------------------------------------------------------------- one variant per bug class
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_ENGINE_BUGS[n])) if n in KNOWN_ENGINE_BUGS else n
-    for n in BUG_NAMES
-])
+@pytest.mark.parametrize("name", BUG_NAMES)
 def test_bug_variant_fails_exactly_its_checks(fixture_cohort: dict[str, Graded], name: str) -> None:
     g = fixture_cohort[f"bug:{name}"]
     expected = expected_failures(name)

@@ -99,8 +99,5 @@ def test_pdf_instead_of_screenshot_and_broken_forward(real: dict[str, Graded]) -
         assert g.check(check).status == Status.PASS, (check, g.describe())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "week-2 probe coupling: probe_linreg reads w/b AND calls forward/loss in one probe, so a crashing "
-    "forward turns linreg_requires_grad (w, b both requires_grad=True here) into an error with 0 points"))
 def test_requires_grad_judged_independently_of_forward(real: dict[str, Graded]) -> None:
     assert real["이세훈"].check("linreg_requires_grad").status == Status.PASS

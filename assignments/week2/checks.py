@@ -89,7 +89,7 @@ def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResul
     early = not_executed(ctx, spec)
     if early:
         return early
-    probe = ctx.probe("linreg")
+    probe = ctx.probe("linreg_params")
     if (bad := probe_failure(spec, probe, "LinearRegressionScratch(...)")) is not None:
         return bad
     w, b = probe.values.get("w", {}), probe.values.get("b", {})
@@ -111,7 +111,7 @@ def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     early = not_executed(ctx, spec)
     if early:
         return early
-    probe = ctx.probe("linreg")
+    probe = ctx.probe("linreg_forward")
     if (bad := probe_failure(spec, probe, "LinearRegressionScratch.forward")) is not None:
         return bad
     inp = ctx.hidden.inputs
@@ -132,7 +132,7 @@ def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     early = not_executed(ctx, spec)
     if early:
         return early
-    probe = ctx.probe("linreg")
+    probe = ctx.probe("linreg_loss")
     if (bad := probe_failure(spec, probe, "LinearRegressionScratch.loss")) is not None:
         return bad
     y_hat, y = _t(ctx.hidden.inputs["loss_yhat"]), _t(ctx.hidden.inputs["loss_y"])
@@ -155,8 +155,10 @@ def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                       f"A sum instead of a mean: expected {expected:.5f}, found {found:.5f}. Return the mean over examples.")
     broadcast = float(((y_hat - y) ** 2 / 2).mean())
     if np.isclose(found, broadcast, rtol=RTOL, atol=ATOL) or np.isclose(found, 2 * broadcast, rtol=RTOL, atol=ATOL):
-        return failed(spec, f"y를 y_hat의 모양으로 바꾸지 않아 (n, n) 브로드캐스팅이 일어났습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. y.reshape(y_hat.shape)를 쓰세요.",
-                      f"y was not reshaped to y_hat's shape, so (n, n) broadcasting happened: expected {expected:.5f}, found {found:.5f}. Use y.reshape(y_hat.shape).")
+        half_ko = " 또한 ½이 빠졌습니다." if np.isclose(found, 2 * broadcast, rtol=RTOL, atol=ATOL) else ""
+        half_en = " The ½ is missing too." if half_ko else ""
+        return failed(spec, f"y를 y_hat의 모양으로 바꾸지 않아 (n, n) 브로드캐스팅이 일어났습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. y.reshape(y_hat.shape)를 쓰세요.{half_ko}",
+                      f"y was not reshaped to y_hat's shape, so (n, n) broadcasting happened: expected {expected:.5f}, found {found:.5f}. Use y.reshape(y_hat.shape).{half_en}")
     return failed(spec, f"제곱 손실이 다릅니다: 기대값 ½·mean((ŷ − y)²) = {expected:.5f}, 실제 {found:.5f}.",
                   f"Squared loss differs: expected ½·mean((ŷ − y)²) = {expected:.5f}, found {found:.5f}.")
 
@@ -219,7 +221,7 @@ def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     early = not_executed(ctx, spec)
     if early:
         return early
-    probe = ctx.probe("softmax_model")
+    probe = ctx.probe("softmax_params")
     if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch(784, 10, lr=0.1)")) is not None:
         return bad
     W, b = probe.values.get("W", {}), probe.values.get("b", {})
@@ -246,7 +248,7 @@ def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     early = not_executed(ctx, spec)
     if early:
         return early
-    probe = ctx.probe("softmax_model")
+    probe = ctx.probe("softmax_forward")
     if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch.forward")) is not None:
         return bad
     inp = ctx.hidden.inputs

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -74,12 +75,10 @@ def _screenshot(**kw) -> bytes:
     mod = util.module_from_spec(spec)
     assert spec.loader
     spec.loader.exec_module(mod)
-    tmp = Path(__file__).parent / ".demo-shot.png"
-    try:
-        mod.render_playground(tmp, scale=1.5, **kw)
-        return tmp.read_bytes()
-    finally:
-        tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kubig-demo-") as tmp:
+        shot = Path(tmp) / "shot.png"
+        mod.render_playground(shot, scale=1.5, **kw)
+        return shot.read_bytes()
 
 
 @dataclass(frozen=True)

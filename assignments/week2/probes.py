@@ -26,20 +26,35 @@ def _param_info(t):
     return {"shape": list(t.shape), "requires_grad": bool(t.requires_grad), "type": "Tensor"}
 
 
-def probe_linreg(ns, inputs, params):
+def probe_linreg_params(ns, inputs, params):
+    model = ns["LinearRegressionScratch"](int(inputs["lin_X"].shape[1]), lr=0.03)
+    return {"w": _param_info(getattr(model, "w", None)), "b": _param_info(getattr(model, "b", None))}
+
+
+def _linreg_with_hidden_params(ns, inputs):
+    """A student model whose w and b are replaced by the hidden ones."""
     import torch
 
-    cls = ns["LinearRegressionScratch"]
-    k = int(inputs["lin_X"].shape[1])
-    model = cls(k, lr=0.03)
-    out = {"w": _param_info(getattr(model, "w", None)), "b": _param_info(getattr(model, "b", None))}
+    model = ns["LinearRegressionScratch"](int(inputs["lin_X"].shape[1]), lr=0.03)
     model.w = torch.tensor(inputs["lin_w"], dtype=torch.float32, requires_grad=True)
     model.b = torch.tensor(inputs["lin_b"], dtype=torch.float32, requires_grad=True)
-    out["forward"] = _np(model.forward(torch.tensor(inputs["lin_X"], dtype=torch.float32)))
+    return model
+
+
+def probe_linreg_forward(ns, inputs, params):
+    import torch
+
+    model = _linreg_with_hidden_params(ns, inputs)
+    return {"forward": _np(model.forward(torch.tensor(inputs["lin_X"], dtype=torch.float32)))}
+
+
+def probe_linreg_loss(ns, inputs, params):
+    import torch
+
+    model = _linreg_with_hidden_params(ns, inputs)
     y_hat = torch.tensor(inputs["loss_yhat"], dtype=torch.float32)
     y = torch.tensor(inputs["loss_y"], dtype=torch.float32)
-    out["loss"] = _np(model.loss(y_hat, y))
-    return out
+    return {"loss": _np(model.loss(y_hat, y))}
 
 
 def probe_linreg_fit(ns, inputs, params):
@@ -82,16 +97,18 @@ def probe_softmax(ns, inputs, params):
     }
 
 
-def probe_softmax_model(ns, inputs, params):
+def probe_softmax_params(ns, inputs, params):
+    model = ns["SoftmaxRegressionScratch"](num_inputs=784, num_outputs=10, lr=0.1)
+    return {"W": _param_info(getattr(model, "W", None)), "b": _param_info(getattr(model, "b", None))}
+
+
+def probe_softmax_forward(ns, inputs, params):
     import torch
 
-    cls = ns["SoftmaxRegressionScratch"]
-    model = cls(num_inputs=784, num_outputs=10, lr=0.1)
-    out = {"W": _param_info(getattr(model, "W", None)), "b": _param_info(getattr(model, "b", None))}
+    model = ns["SoftmaxRegressionScratch"](num_inputs=784, num_outputs=10, lr=0.1)
     model.W = torch.tensor(inputs["smr_W"], dtype=torch.float32, requires_grad=True)
     model.b = torch.tensor(inputs["smr_b"], dtype=torch.float32, requires_grad=True)
-    out["forward"] = _np(model.forward(torch.tensor(inputs["smr_X"], dtype=torch.float32)))
-    return out
+    return {"forward": _np(model.forward(torch.tensor(inputs["smr_X"], dtype=torch.float32)))}
 
 
 def probe_cross_entropy(ns, inputs, params):
@@ -126,10 +143,13 @@ def probe_training(ns, inputs, params):
 
 
 PROBES = {
-    "linreg": probe_linreg,
+    "linreg_params": probe_linreg_params,
+    "linreg_forward": probe_linreg_forward,
+    "linreg_loss": probe_linreg_loss,
     "linreg_fit": probe_linreg_fit,
     "softmax": probe_softmax,
-    "softmax_model": probe_softmax_model,
+    "softmax_params": probe_softmax_params,
+    "softmax_forward": probe_softmax_forward,
     "cross_entropy": probe_cross_entropy,
     "training": probe_training,
 }

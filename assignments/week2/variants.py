@@ -32,14 +32,14 @@ BUGS: dict[str, Variant] = {
         fails=("linreg_requires_grad", "notebook_runs")),
     "forward_no_bias": Variant(
         (("return torch.matmul(X, self.w) + self.b", "return torch.matmul(X, self.w)"),),
-        fails=("linreg_forward", "gradient_descent_fit")),
+        fails=("linreg_forward", "gradient_descent_fit", "notebook_runs")),
     "loss_sum": Variant((("    return l.mean()", "    return l.sum()"),), fails=("squared_loss",)),
     "loss_no_half": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y.reshape(y_hat.shape)) ** 2"),),
                             fails=("squared_loss",)),
     "loss_no_reshape": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y) ** 2 / 2"),),
-                               fails=("squared_loss", "gradient_descent_fit")),
+                               fails=("squared_loss",)),
     "softmax_wrong_axis": Variant((("partition = X_exp.sum(1, keepdims=True)", "partition = X_exp.sum(0, keepdims=True)"),),
-                                  fails=("softmax", "softmax_forward", "fashion_training")),
+                                  fails=("softmax", "softmax_forward")),
     "softmax_b_scalar": Variant((("self.b = torch.zeros(num_outputs, requires_grad=True)", "self.b = torch.zeros(1, requires_grad=True)"),),
                                 fails=("softmax_params",)),
     "forward_no_reshape": Variant((("    X = X.reshape((-1, self.W.shape[0]))\n", ""),),
@@ -49,7 +49,7 @@ BUGS: dict[str, Variant] = {
                            fails=("cross_entropy", "fashion_training")),
     "ce_sum": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
                         "return -torch.log(y_hat[list(range(len(y_hat))), y]).sum()"),),
-                      fails=("cross_entropy",)),
+                      fails=("cross_entropy", "fashion_training")),
     "training_lr_zero": Variant((("num_outputs=10, lr=0.1)", "num_outputs=10, lr=0.0)"),), fails=("fashion_training",)),
 }
 
@@ -61,7 +61,7 @@ HOSTILE: dict[str, Variant] = {
         "torch.allclose = lambda *a, **k: True\n"
         "numpy.allclose = lambda *a, **k: True\n"
         "numpy.isclose = lambda *a, **k: True\n"
-        "torch.testing.assert_close = lambda *a, **k: None",), fails=("softmax", "softmax_forward", "fashion_training")),
+        "torch.testing.assert_close = lambda *a, **k: None",), fails=("softmax", "softmax_forward")),
     "os_exit": Variant(_WRONG_SOFTMAX, ("import os\nos._exit(0)",), fails=("softmax",)),
     "infinite_loop": Variant(_WRONG_SOFTMAX, ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",),
                              fails=("softmax",)),

@@ -19,8 +19,10 @@ def notebook_runs_check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     not_run = [c for c in ex.cells if c.status == "not-run"]
     if ex.status == "timeout":
         return result(spec, Status.TIMEOUT, Message(
-            f"노트북 전체 실행 시간 제한을 넘었습니다 ({ctx.pack.limits.notebook_timeout_s:.0f}초). 실행되지 않은 셀 {len(not_run)}개.",
-            f"The notebook exceeded its total time limit ({ctx.pack.limits.notebook_timeout_s:.0f} s); {len(not_run)} cells did not run."))
+            f"노트북 실행이 시간 제한으로 중단되었습니다 ({ex.detail}; 셀당 {ctx.pack.limits.cell_timeout_s:.0f}초, "
+            f"전체 {ctx.pack.limits.notebook_timeout_s:.0f}초). 실행되지 않은 셀 {len(not_run)}개. 무한 루프나 너무 긴 학습이 없는지 확인하세요.",
+            f"The notebook was stopped by a timeout ({ex.detail}; limits {ctx.pack.limits.cell_timeout_s:.0f} s per cell, "
+            f"{ctx.pack.limits.notebook_timeout_s:.0f} s in all); {len(not_run)} cells did not run. Look for an endless loop or overly long training."))
     if ex.status == "died":
         return failed(spec, f"커널이 중간에 종료되었습니다 ({ex.detail}). 메모리를 너무 많이 쓰거나 프로세스를 종료하는 코드가 없는지 확인하세요.",
                       f"The kernel died during execution ({ex.detail}). Check for code that uses too much memory or exits the process.")

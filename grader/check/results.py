@@ -35,6 +35,12 @@ def not_executed(ctx: CheckContext, spec: CheckSpec) -> CheckResult | None:
             Message(f"노트북을 실행하지 못했습니다 (채점기 문제일 수 있음): {detail}",
                     f"The notebook could not be executed (possibly a grader problem): {detail}"),
         )
+    if ex.status == "timeout" and ex.probe_status == "not-run":
+        return result(
+            spec, Status.TIMEOUT,
+            Message(f"노트북이 시간 제한으로 중단되어 이 항목을 확인하지 못했습니다 ({ex.detail}).",
+                    f"The notebook was stopped by its time limit before this could be checked ({ex.detail})."),
+        )
     return None
 
 

@@ -128,6 +128,15 @@ class _Workspace:
         return cls(root, work, comm)
 
 
+async def _responsive(client: NotebookClient, wait_s: float = 10.0) -> bool:
+    """After an interrupted cell: does the kernel answer a trivial request again?"""
+    try:
+        reply = await client.kc.execute_interactive("pass", silent=True, store_history=False, timeout=wait_s)
+    except (TimeoutError, RuntimeError):
+        return False
+    return reply.get("content", {}).get("status") in ("ok", "error")
+
+
 def _cell_error(cell: NotebookNode) -> tuple[str, str]:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
@@ -229,8 +238,12 @@ class NotebookRunner:
                         ename, evalue = TIMEOUT_ENAME, f"cell timed out after {client.timeout}s"
                     cell_status = "timeout" if ename == TIMEOUT_ENAME else ("error" if ename else "ok")
                     cells.append(CellRun(index, cell_status, time.monotonic() - t0, ename, evalue))
+                    if cell_status == "timeout" and not await _responsive(client):
+                        cells += [CellRun(i, "not-run") for i, _ in code_cells[pos + 1 :]]
+                        status, detail = "timeout", f"cell {index} timed out and the kernel ignored the interrupt"
+                        break
                 timings["cells"] = time.monotonic() - started - timings["kernel_start"]
-                if probe_source is not None and status != "died":
+                if probe_source is not None and status not in ("died", "timeout"):
                     probe_status, probe_detail = await self._probe(client, probe_source, ws)
                     timings["probes"] = time.monotonic() - started - timings["kernel_start"] - timings["cells"]
         except DeadKernelError as exc:

@@ -10,7 +10,7 @@ import unicodedata
 from grader.models import Message, Status
 
 SUBMISSION_STATUSES: tuple[str, ...] = (
-    "graded", "missing", "misnamed", "unreadable", "timeout", "error", "unreachable",
+    "graded", "missing", "misnamed", "unreadable", "timeout", "error", "unreachable", "pending",
 )
 
 SUBMISSION_LABELS: dict[str, Message] = {
@@ -21,6 +21,7 @@ SUBMISSION_LABELS: dict[str, Message] = {
     "timeout": Message("시간 초과", "timeout"),
     "error": Message("채점 오류", "error"),
     "unreachable": Message("저장소 접근 불가", "unreachable"),
+    "pending": Message("채점 중단됨 (다시 실행하면 이어서 채점)", "pending (interrupted; run again to resume)"),
 }
 
 CHECK_LABELS: dict[Status, Message] = {
