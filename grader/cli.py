@@ -226,7 +226,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
     else:
         jobs = jobs or default_jobs()
-        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)))
+        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=True)
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
     console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")

@@ -110,6 +110,8 @@ def run_cohort(
             fut.cancel()
     finally:
         pool.shutdown(wait=not run.interrupted, cancel_futures=True)
+        if not run.interrupted:
+            grader.close()
     run.results = snapshot()
     if out_dir is not None:
         run.report_paths = write_report(run.results, pack, out_dir, lang=lang)

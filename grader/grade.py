@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 
 from grader.check.context import CheckContext
 from grader.check.engine import check_functions, run_checks
-from grader.execute.kernel import Execution, NotebookRunner
+from grader.execute.kernel import Execution, KernelLane, NotebookRunner
 from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
@@ -42,10 +43,33 @@ class Grader:
     runtime: Runtime | None
     threads: int = 1
     run_seed: int = field(default_factory=lambda: secrets.randbits(63))
+    warm: bool = False  # each worker thread starts its next kernel while the current notebook runs
 
     def __post_init__(self) -> None:
         self.module = self.pack.module("checks_module")
         check_functions(self.pack, self.module)
+        self.runner = None if self.runtime is None else NotebookRunner(
+            self.runtime, self.pack.limits, threads=self.threads, preload=self.pack.runtime.preload)
+        self._local = threading.local()
+        self._lanes: list[KernelLane] = []
+        self._lanes_lock = threading.Lock()
+
+    def _lane(self) -> KernelLane | None:
+        if not self.warm or self.runner is None:
+            return None
+        lane = getattr(self._local, "lane", None)
+        if lane is None:
+            lane = self._local.lane = KernelLane(self.runner)
+            with self._lanes_lock:
+                self._lanes.append(lane)
+        return lane
+
+    def close(self) -> None:
+        """Shut down kernels started ahead (call from the thread that owns each lane, or at the end)."""
+        with self._lanes_lock:
+            lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.close()
 
     def grade(self, submission: Submission) -> SubmissionResult:
         started = time.monotonic()
@@ -70,14 +94,13 @@ class Grader:
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
         execution, probes, hidden = None, None, None
         if intake.notebook is not None:
-            if self.runtime is None:
+            if self.runtime is None or self.runner is None:
                 raise RuntimeError("no student runtime: run `grade setup` first")
             hidden = self.module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.data)
             params = {**hidden.params, "_probe_seconds": max(5, int(self.pack.limits.probe_timeout_s / 3))}
             probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, params)
             nb = nbformat.read(intake.notebook, as_version=4)
-            runner = NotebookRunner(self.runtime, self.pack.limits, threads=self.threads)
-            execution, _ = runner.run(nb, _files_beside(intake), probes)
+            execution, _ = self.runner.run(nb, _files_beside(intake), probes, lane=self._lane())
         ctx = CheckContext(self.pack, intake, execution, probes, hidden)
         checks = run_checks(ctx, self.module)
         return self._result(sub, intake, execution, checks, started)

@@ -128,6 +128,13 @@ class _Workspace:
         return cls(root, work, comm)
 
 
+def _preload_source(modules: tuple[str, ...]) -> str:
+    """Import modules without leaving any name in the user's namespace."""
+    return (f"def __kubig_preload():\n    import importlib\n    for name in {list(modules)!r}:\n"
+            "        try:\n            importlib.import_module(name)\n        except Exception:\n            pass\n"
+            "__kubig_preload()\ndel __kubig_preload\n")
+
+
 async def _responsive(client: NotebookClient, wait_s: float = 10.0) -> bool:
     """After an interrupted cell: does the kernel answer a trivial request again?"""
     try:
@@ -135,6 +142,67 @@ async def _responsive(client: NotebookClient, wait_s: float = 10.0) -> bool:
     except (TimeoutError, RuntimeError):
         return False
     return reply.get("content", {}).get("status") in ("ok", "error")
+
+
+@dataclass
+class LiveKernel:
+    """A started, sandboxed kernel with its private workspace; serves exactly one notebook."""
+
+    ws: _Workspace
+    cgroups: sandbox.CgroupSet
+    km: "SandboxKernelManager"
+    isolation: str
+    start_seconds: float
+
+    async def shutdown(self) -> None:
+        try:
+            await self.km.shutdown_kernel(now=True)
+        except Exception:  # already dead, or never fully started
+            pass
+        self.cgroups.close()
+        shutil.rmtree(self.ws.root, ignore_errors=True)
+
+
+class KernelLane:
+    """One worker's event loop and the kernel it starts ahead for its next submission.
+
+    While notebook N executes in this loop, kernel N+1 boots and pre-imports the pack's
+    modules in the same loop, so the next submission starts without waiting. Every kernel
+    still serves one submission only; only imported modules are warm, no user state.
+    """
+
+    def __init__(self, runner: "NotebookRunner") -> None:
+        self.runner = runner
+        self.loop = asyncio.new_event_loop()
+        self.next: asyncio.Task | None = None
+
+    async def take(self) -> LiveKernel:
+        kernel = None
+        if self.next is not None:
+            try:
+                kernel = await self.next
+            except Exception:
+                kernel = None
+        if kernel is None:
+            kernel = await self.runner.start_kernel()
+        self.next = self.loop.create_task(self.runner.start_kernel())
+        return kernel
+
+    def close(self) -> None:
+        async def drain() -> None:
+            task, self.next = self.next, None
+            if task is None:
+                return
+            if not task.done():
+                task.cancel()  # a kernel still booting is torn down by start_kernel itself
+            done = await asyncio.gather(task, return_exceptions=True)
+            if isinstance(done[0], LiveKernel):
+                await done[0].shutdown()
+
+        try:
+            self.loop.run_until_complete(drain())
+        finally:
+            self.loop.close()
 
 
 def _cell_error(cell: NotebookNode) -> tuple[str, str]:
@@ -147,14 +215,59 @@ def _cell_error(cell: NotebookNode) -> tuple[str, str]:
 class NotebookRunner:
     """Execute one notebook in a fresh sandboxed kernel; then one probe cell."""
 
-    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1) -> None:
+    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = ()) -> None:
         self.runtime = runtime
         self.limits = limits
         self.threads = threads
+        self.preload = preload
 
-    def run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any = None) -> tuple[Execution, NotebookNode]:
-        """Run nb (copying files_dir's files beside it). probe_source(comm_dir) -> (cell source, collect())."""
-        return asyncio.run(self._run(nb, files_dir, probe_source))
+    def run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any = None,
+            lane: KernelLane | None = None) -> tuple[Execution, NotebookNode]:
+        """Run nb (copying files_dir's files beside it), then the probe cell.
+
+        With a lane, the kernel comes from the lane (started ahead) and the lane starts the
+        next one; without, a kernel is started now and nothing is started ahead.
+        """
+        if lane is None:
+            return asyncio.run(self._run(nb, files_dir, probe_source, None))
+        return lane.loop.run_until_complete(self._run(nb, files_dir, probe_source, lane))
+
+    async def start_kernel(self) -> LiveKernel:
+        """Boot a sandboxed kernel in a fresh workspace and pre-import the pack's modules."""
+        started = time.monotonic()
+        ws = _Workspace.create()
+        cgroups = sandbox.make_cgroups(self.limits)
+        try:
+            prefix, env, isolation = self._launch(ws, cgroups)
+            km = SandboxKernelManager(
+                launch_prefix=prefix,
+                runtime_python=str(self.runtime.python),
+                transport="ipc",
+                ip=str(ws.comm / "k"),
+                connection_file=str(ws.comm / "kernel.json"),
+            )
+            launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": str(ws.work)}
+            if env:
+                launch["env"] = env
+            await km.start_kernel(**launch)
+            kernel = LiveKernel(ws, cgroups, km, isolation, 0.0)
+        except BaseException:
+            cgroups.close()
+            shutil.rmtree(ws.root, ignore_errors=True)
+            raise
+        try:
+            kc = km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=120)
+            if self.preload:
+                await kc.execute_interactive(_preload_source(self.preload), silent=True,
+                                             store_history=False, timeout=120)
+            kc.stop_channels()
+        except BaseException:
+            await kernel.shutdown()
+            raise
+        kernel.start_seconds = time.monotonic() - started
+        return kernel
 
     def _launch(self, ws: _Workspace, cgroups: sandbox.CgroupSet) -> tuple[list[str], dict[str, str], str]:
         mounts = sandbox.Mounts(
@@ -177,31 +290,25 @@ class NotebookRunner:
         shutil.copytree(self.runtime.mplconfig, home / "mpl", dirs_exist_ok=True)
         return prefix, env, "reduced"
 
-    async def _run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any) -> tuple[Execution, NotebookNode]:
-        ws = _Workspace.create()
-        cgroups = sandbox.make_cgroups(self.limits)
+    async def _run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any,
+                   lane: KernelLane | None) -> tuple[Execution, NotebookNode]:
         started = time.monotonic()
         timings: dict[str, float] = {}
         cells: list[CellRun] = []
         status, detail, probe_status, probe_detail = "ok", "", "not-run", ""
         isolation = "none"
         client: CappedNotebookClient | None = None
+        kernel: LiveKernel | None = None
         try:
+            kernel = await (lane.take() if lane is not None else self.start_kernel())
+            isolation, ws = kernel.isolation, kernel.ws
             if files_dir is not None:
                 for f in files_dir.iterdir():
                     if f.is_file():
                         shutil.copy2(f, ws.work / f.name)
-            prefix, env, isolation = self._launch(ws, cgroups)
-            km = SandboxKernelManager(
-                launch_prefix=prefix,
-                runtime_python=str(self.runtime.python),
-                transport="ipc",
-                ip=str(ws.comm / "k"),
-                connection_file=str(ws.comm / "kernel.json"),
-            )
             client = CappedNotebookClient(
                 nb,
-                km=km,
+                km=kernel.km,
                 timeout=int(self.limits.cell_timeout_s),
                 startup_timeout=120,
                 allow_errors=True,
@@ -211,11 +318,9 @@ class NotebookRunner:
                 max_output_bytes=self.limits.max_output_bytes,
                 resources={"metadata": {"path": str(ws.work)}},
             )
-            launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-            if env:
-                launch["env"] = env
-            async with client.async_setup_kernel(**launch):
+            async with client.async_setup_kernel():
                 timings["kernel_start"] = time.monotonic() - started
+                timings["kernel_boot"] = kernel.start_seconds
                 deadline = started + self.limits.notebook_timeout_s
                 code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
                 for pos, (index, cell) in enumerate(code_cells):
@@ -251,8 +356,10 @@ class NotebookRunner:
         except Exception as exc:  # kernel could not start, sandbox failure…
             status, detail = "failed", f"{type(exc).__name__}: {exc}"[:500]
         finally:
-            cgroups.close()
-            shutil.rmtree(ws.root, ignore_errors=True)
+            if client is not None and client.kc is not None:
+                client.kc.stop_channels()
+            if kernel is not None:
+                await kernel.shutdown()
         seconds = time.monotonic() - started
         execution = Execution(
             status=status,
