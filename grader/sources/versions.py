@@ -27,34 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import write_bytes_atomic
+from grader.intake.naming import parse_name
 from grader.models import Message
 from grader.pack import Pack
 from grader.sources.gitcache import CachedRepo
-
-try:
-    from grader.atomic import write_bytes_atomic
-except ImportError:  # pragma: no cover - until grader.atomic lands
-
-    def write_bytes_atomic(path: str | Path, data: bytes, mode: int = 0o644) -> Path:  # type: ignore[misc]
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        return path
-
-
-try:
-    from grader.intake.naming import parse_name
-except ImportError:  # pragma: no cover - until grader.intake.naming lands
-    parse_name = None  # type: ignore[assignment]
 
 _COHORT_RE = re.compile(r"(\d+)\s*기")
 _UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
@@ -93,13 +70,10 @@ def _fallback_identify(filename: str) -> tuple[int | None, str | None]:
 def identify(filename: str, pack: Pack) -> tuple[int | None, str | None]:
     """(cohort, NFC name) that a file or folder name states, or Nones when it does not say both."""
     filename = nfc(filename.rsplit("/", 1)[-1])
-    if parse_name is not None:
-        try:
-            info = parse_name(filename, pack.naming, pack.week)
-            cohort, name = info.cohort, info.name
-        except Exception:  # noqa: BLE001 - a name parser bug must not lose a student
-            cohort, name = _fallback_identify(filename)
-    else:
+    try:
+        info = parse_name(filename, pack.naming, pack.week)
+        cohort, name = info.cohort, info.name
+    except Exception:  # noqa: BLE001 - a name parser bug must not lose a student
         cohort, name = _fallback_identify(filename)
     if cohort is None or not name:
         return None, None
