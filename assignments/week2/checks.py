@@ -16,8 +16,8 @@ import torch
 
 from grader.check.common import notebook_runs_check
 from grader.check.context import CheckContext, HiddenInputs
-from grader.check.results import failed, not_executed, passed, probe_failure, result
-from grader.models import CheckResult, Message, Status
+from grader.check.results import failed, passed, probed
+from grader.models import CheckResult, Message
 from grader.pack import CheckSpec
 from reference_solutions.week2 import linear, softmax as ref_softmax
 
@@ -86,12 +86,9 @@ def _array_text(a: np.ndarray, limit: int = 4) -> str:
 
 
 def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("linreg_params")
-    if (bad := probe_failure(spec, probe, "LinearRegressionScratch(...)")) is not None:
-        return bad
+    probe = probed(ctx, spec, "linreg_params", "LinearRegressionScratch(...)")
+    if isinstance(probe, CheckResult):
+        return probe
     w, b = probe.values.get("w", {}), probe.values.get("b", {})
     problems_ko, problems_en = [], []
     for name, info in (("w", w), ("b", b)):
@@ -108,12 +105,9 @@ def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResul
 
 
 def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("linreg_forward")
-    if (bad := probe_failure(spec, probe, "LinearRegressionScratch.forward")) is not None:
-        return bad
+    probe = probed(ctx, spec, "linreg_forward", "LinearRegressionScratch.forward")
+    if isinstance(probe, CheckResult):
+        return probe
     inp = ctx.hidden.inputs
     expected = linear.forward(_t(inp["lin_X"]), _t(inp["lin_w"]), _t(inp["lin_b"])).numpy()
     found = probe.arrays.get("forward")
@@ -129,12 +123,9 @@ def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("linreg_loss")
-    if (bad := probe_failure(spec, probe, "LinearRegressionScratch.loss")) is not None:
-        return bad
+    probe = probed(ctx, spec, "linreg_loss", "LinearRegressionScratch.loss")
+    if isinstance(probe, CheckResult):
+        return probe
     y_hat, y = _t(ctx.hidden.inputs["loss_yhat"]), _t(ctx.hidden.inputs["loss_y"])
     expected = float(linear.squared_loss(y_hat, y))
     found_arr = probe.arrays.get("loss")
@@ -164,12 +155,9 @@ def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_gradient_descent_fit(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("linreg_fit")
-    if (bad := probe_failure(spec, probe, "LinearRegressionScratch (forward + loss)")) is not None:
-        return bad
+    probe = probed(ctx, spec, "linreg_fit", "LinearRegressionScratch (forward + loss)")
+    if isinstance(probe, CheckResult):
+        return probe
     true_w, true_b = np.asarray(ctx.hidden.answers["fit_w"]), float(ctx.hidden.answers["fit_b"])
     w, b = probe.arrays.get("w"), probe.arrays.get("b")
     if w is None or b is None or w.shape != true_w.shape or b.size != 1:
@@ -188,12 +176,9 @@ def check_gradient_descent_fit(ctx: CheckContext, spec: CheckSpec) -> CheckResul
 
 
 def check_softmax(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("softmax")
-    if (bad := probe_failure(spec, probe, "softmax")) is not None:
-        return bad
+    probe = probed(ctx, spec, "softmax", "softmax")
+    if isinstance(probe, CheckResult):
+        return probe
     X = _t(ctx.hidden.inputs["sm_X"])
     expected = ref_softmax.softmax(X).numpy()
     found = probe.arrays.get("probs")
@@ -218,12 +203,9 @@ def check_softmax(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("softmax_params")
-    if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch(784, 10, lr=0.1)")) is not None:
-        return bad
+    probe = probed(ctx, spec, "softmax_params", "SoftmaxRegressionScratch(784, 10, lr=0.1)")
+    if isinstance(probe, CheckResult):
+        return probe
     W, b = probe.values.get("W", {}), probe.values.get("b", {})
     issues_ko, issues_en = [], []
     for name, info, shape in (("W", W, [784, 10]), ("b", b, [10])):
@@ -245,12 +227,9 @@ def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("softmax_forward")
-    if (bad := probe_failure(spec, probe, "SoftmaxRegressionScratch.forward")) is not None:
-        return bad
+    probe = probed(ctx, spec, "softmax_forward", "SoftmaxRegressionScratch.forward")
+    if isinstance(probe, CheckResult):
+        return probe
     inp = ctx.hidden.inputs
     expected = ref_softmax.forward(_t(inp["smr_X"]), _t(inp["smr_W"]), _t(inp["smr_b"])).numpy()
     found = probe.arrays.get("forward")
@@ -267,12 +246,9 @@ def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_cross_entropy(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("cross_entropy")
-    if (bad := probe_failure(spec, probe, "cross_entropy")) is not None:
-        return bad
+    probe = probed(ctx, spec, "cross_entropy", "cross_entropy")
+    if isinstance(probe, CheckResult):
+        return probe
     y_hat, y = _t(ctx.hidden.inputs["ce_yhat"]), torch.as_tensor(ctx.hidden.inputs["ce_y"])
     expected = float(ref_softmax.cross_entropy(y_hat, y))
     arr = probe.arrays.get("loss")
@@ -294,12 +270,9 @@ def check_cross_entropy(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_fashion_training(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    early = not_executed(ctx, spec)
-    if early:
-        return early
-    probe = ctx.probe("training")
-    if (bad := probe_failure(spec, probe, "model (FashionMNIST)")) is not None:
-        return bad
+    probe = probed(ctx, spec, "training", "model (FashionMNIST)")
+    if isinstance(probe, CheckResult):
+        return probe
     v = probe.values
     issues_ko, issues_en = [], []
     if v.get("class") != "SoftmaxRegressionScratch":

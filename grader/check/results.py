@@ -65,3 +65,13 @@ def probe_failure(spec: CheckSpec, probe: ProbeOutput, what: str) -> CheckResult
         Message(f"{what}을(를) 숨겨진 입력으로 호출하자 오류가 났습니다: {err}",
                 f"Calling {what} on hidden inputs raised an error: {err}"),
     )
+
+
+def probed(ctx: CheckContext, spec: CheckSpec, name: str, what: str) -> ProbeOutput | CheckResult:
+    """The probe's output, or the CheckResult explaining why there is none (what = what was called)."""
+    early = not_executed(ctx, spec)
+    if early is not None:
+        return early
+    probe = ctx.probe(name)
+    bad = probe_failure(spec, probe, what)
+    return probe if bad is None else bad
