@@ -184,7 +184,8 @@ print("KUBIG-ISOLATION " + json.dumps(info))
 
 def test_sandbox_isolation(runtime, test_pack, tmp_path: Path) -> None:
     home = Path.home()
-    hidden = [str(REPO_ROOT), str(REPO_ROOT / "reference_solutions"), str(Path(REPO_ROOT).parent),
+    hidden = [str(REPO_ROOT), str(REPO_ROOT / "reference_solutions"),
+              str(Path(REPO_ROOT).parent / "shared"),  # other students' real files, beside the checkout
               str(cache_dir() / "results"), str(cache_dir() / "work"), str(runtime.root / "ready.json"),
               str(home / ".ssh"), str(home / ".bash_history"), str(home / ".gitconfig")]
     full = bool(bwrap_available())
