@@ -139,7 +139,7 @@ def check_command(
     if not subs:
         console.print(f"[red]{path}: no submission found (expected a .zip or .ipynb) / 제출물을 찾지 못했습니다[/red]")
         raise typer.Exit(2)
-    grader = Grader(pack, runtime, threads=2)
+    grader = Grader(pack, runtime, threads=default_jobs())
     results = []
     for sub in subs:
         with console.status(f"grading {sub.display_name}…"):
