@@ -41,8 +41,16 @@ from grader.runtime import load_runtime  # noqa: E402
 FOLDER = "Basic Study/DL/2주차"
 
 
+def _memory(p: psutil.Process) -> int:
+    """Proportional set size (shared pages split between the processes sharing them), else RSS."""
+    try:
+        return p.memory_full_info().pss
+    except (psutil.AccessDenied, AttributeError):
+        return p.memory_info().rss
+
+
 class PeakMemory:
-    """Samples the RSS of a process tree: the root process alone and everything together."""
+    """Samples the memory (PSS) of a process tree: the root process alone and everything together."""
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.pid, self.interval = pid, interval
@@ -58,7 +66,7 @@ class PeakMemory:
         while not self._stop.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
-                rss = [p.memory_info().rss for p in procs if p.is_running()]
+                rss = [_memory(p) for p in procs if p.is_running()]
                 self.root_peak = max(self.root_peak, rss[0])
                 self.tree_peak = max(self.tree_peak, sum(rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied, IndexError):
@@ -176,9 +184,9 @@ def main() -> None:
             ("grader overhead per submission (median / max)",
              f"{statistics.median(over):.2f} s / {max(over):.2f} s" if over else "-"),
             ("(c) regrade, nothing changed", f"{c_total:.1f} s"),
-            ("peak memory: grader process", f"{b_root_peak / 2**20:.0f} MB"),
-            ("peak memory: grader + all kernels", f"{b_tree_peak / 2**20:.0f} MB"),
-            ("peak memory: one nbconvert", f"{a_peak / 2**20:.0f} MB" if a_times else "-"),
+            ("peak memory (PSS): grader process", f"{b_root_peak / 2**20:.0f} MB"),
+            ("peak memory (PSS): grader + all kernels", f"{b_tree_peak / 2**20:.0f} MB"),
+            ("peak memory (PSS): one nbconvert", f"{a_peak / 2**20:.0f} MB" if a_times else "-"),
         ]
         width = max(len(k) for k, _ in rows)
         print(f"\nKUBIG grader benchmark — {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs")
