@@ -131,9 +131,9 @@ def run_nbconvert(notebooks: list[Path], runtime_bin: Path, root: Path) -> tuple
     return time.monotonic() - start, times, peak
 
 
-def run_grade(repo: Path, out: Path, env: dict[str, str], jobs: int) -> tuple[float, int, int, str]:
+def run_grade(repo: Path, out: Path, env: dict[str, str], jobs: int, extra: list[str]) -> tuple[float, int, int, str]:
     cmd = [str(REPO / ".venv" / "bin" / "grade"), "week2", str(repo), "--folder", FOLDER, "--out", str(out),
-           "--jobs", str(jobs)]
+           "--jobs", str(jobs), *extra]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     with PeakMemory(proc.pid) as mem:
@@ -160,6 +160,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--skip-nbconvert", action="store_true", help="measure only (b) and (c)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--grade-args", default="", help="extra arguments for grade week2, e.g. '--no-warm'")
     args = ap.parse_args()
     runtime = load_runtime(load_pack("week2"))
     root = Path(tempfile.mkdtemp(prefix="kubig-bench-"))
@@ -170,15 +171,15 @@ def main() -> None:
         (cache / "runtimes").symlink_to(cache_dir() / "runtimes")
         env = {**os.environ, "KUBIG_CACHE": str(cache)}
         a_total, a_times, a_peak = (0.0, [], 0) if args.skip_nbconvert else run_nbconvert(notebooks, runtime.bin, root)
-        b_total, b_root_peak, b_tree_peak, _ = run_grade(repo, root / "out-b", env, args.jobs)
-        c_total, _, _, c_out = run_grade(repo, root / "out-c", env, args.jobs)
+        b_total, b_root_peak, b_tree_peak, _ = run_grade(repo, root / "out-b", env, args.jobs, args.grade_args.split())
+        c_total, _, _, c_out = run_grade(repo, root / "out-c", env, args.jobs, args.grade_args.split())
         over = overheads(root / "out-b")
         n = args.n
         rows = [
             ("submissions", f"{n}"),
             ("(a) nbconvert, sequential: total", f"{a_total:.1f} s" if a_times else "skipped"),
             ("(a) per submission", f"{a_total / n:.1f} s" if a_times else "-"),
-            (f"(b) grade week2, cold, --jobs {args.jobs}: total", f"{b_total:.1f} s"),
+            (f"(b) grade week2 {args.grade_args}, cold, --jobs {args.jobs}: total".replace("  ", " "), f"{b_total:.1f} s"),
             ("(b) per submission", f"{b_total / n:.1f} s"),
             ("ratio b/a", f"{b_total / a_total:.2f}" if a_times else "-"),
             ("grader overhead per submission (median / max)",

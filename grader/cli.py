@@ -193,7 +193,8 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
                deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
-               no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None) -> None:
+               no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None,
+               warm: bool = True) -> None:
     from grader.sources.gitcache import SourceError
     from grader.sources.roster import RosterError
 
@@ -226,7 +227,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
     else:
         jobs = jobs or default_jobs()
-        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=True)
+        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm)
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
     console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")
@@ -296,9 +297,11 @@ def _register_pack_commands() -> None:
             no_cache: bool = typer.Option(False, "--no-cache", help="regrade everything"),
             shard_spec: Optional[str] = typer.Option(None, "--shard", help="grade only shard K/N (e.g. 1/4)"),
             scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
+            warm: bool = typer.Option(True, "--warm/--no-warm",
+                                      help="start each worker's next kernel while the current notebook runs"),
             _pack_id: str = typer.Option(pack.id, hidden=True),
         ) -> None:
-            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler)
+            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler, warm)
 
         app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
 

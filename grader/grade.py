@@ -6,6 +6,7 @@ whatever goes wrong with a submission becomes that student's status and messages
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import shutil
@@ -15,6 +16,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import numpy as np
@@ -46,13 +48,20 @@ class Grader:
     warm: bool = False  # each worker thread starts its next kernel while the current notebook runs
 
     def __post_init__(self) -> None:
-        self.module = self.pack.module("checks_module")
-        check_functions(self.pack, self.module)
+        # Pre-importing only pays off in kernels started ahead (warm); otherwise it is the student's import.
+        preload = self.pack.runtime.preload if self.warm else ()
         self.runner = None if self.runtime is None else NotebookRunner(
-            self.runtime, self.pack.limits, threads=self.threads, preload=self.pack.runtime.preload)
+            self.runtime, self.pack.limits, threads=self.threads, preload=preload)
         self._local = threading.local()
         self._lanes: list[KernelLane] = []
         self._lanes_lock = threading.Lock()
+
+    @functools.cached_property
+    def module(self) -> ModuleType:
+        """The pack's checks (imported on first use: a fully cached regrade never needs torch)."""
+        module = self.pack.module("checks_module")
+        check_functions(self.pack, module)
+        return module
 
     def _lane(self) -> KernelLane | None:
         if not self.warm or self.runner is None:
