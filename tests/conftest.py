@@ -30,7 +30,6 @@ import nbformat
 import pytest
 from nbformat import NotebookNode
 
-import grader.grade as grade_module
 from grader.cohort import run_cohort
 from grader.execute.kernel import Execution, NotebookRunner
 from grader.grade import Grader
@@ -182,8 +181,8 @@ _current = threading.local()
 class RecordingRunner(NotebookRunner):
     """NotebookRunner that also hands (Execution, executed notebook) to the recording grader."""
 
-    def run(self, nb, files_dir, probe_source=None):
-        execution, executed = super().run(nb, files_dir, probe_source)
+    def run(self, nb, files_dir, probe_source=None, lane=None):
+        execution, executed = super().run(nb, files_dir, probe_source, lane=lane)
         sink = getattr(_current, "sink", None)
         if sink is not None:
             sink[_current.key] = (execution, executed)
@@ -196,6 +195,9 @@ class RecordingGrader(Grader):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.executions: dict[str, tuple[Execution, NotebookNode]] = {}
+        if self.runner is not None:
+            self.runner = RecordingRunner(self.runtime, self.pack.limits, threads=self.threads,
+                                          preload=self.runner.preload)
 
     def grade(self, submission: Submission) -> SubmissionResult:
         _current.sink, _current.key = self.executions, submission.key
@@ -211,9 +213,7 @@ def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], job
     keys = [s.key for s in subs.values()]
     assert len(set(keys)) == len(keys), f"fixture submissions need distinct student keys: {keys}"
     grader = RecordingGrader(grader_pack, runtime, threads=1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(grade_module, "NotebookRunner", RecordingRunner)
-        run = run_cohort(grader, list(subs.values()), out_dir=None, cache=None, jobs=jobs)
+    run = run_cohort(grader, list(subs.values()), out_dir=None, cache=None, jobs=jobs)
     assert not run.interrupted
     out = {}
     for (fid, sub), result in zip(subs.items(), run.results):
