@@ -286,7 +286,8 @@ def check_fashion_training(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         issues_en.append(f"num_inputs={v.get('num_inputs')}, num_outputs={v.get('num_outputs')} (expected 784, 10)")
     losses = probe.arrays.get("train_loss", np.zeros(0))
     finite = losses[np.isfinite(losses)]
-    went_down = len(finite) >= 2 and finite[-1] < finite[0]
+    # a real decrease, not the noise of averaging different batches (lr=0 still wiggles by ~0.1%)
+    went_down = len(finite) >= 2 and finite[0] - finite[-1] > 0.05 * abs(finite[0])
     if not went_down:
         issues_ko.append("학습 손실이 줄어들지 않았습니다" + ("" if len(losses) else " (기록된 손실 없음: trainer.fit이 실행되었나요?)"))
         issues_en.append("the training loss did not go down" + ("" if len(losses) else " (no losses recorded: did trainer.fit run?)"))
