@@ -835,6 +835,16 @@ def _segments(mask_1d, min_len: int, max_gap: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs if b - a + 1 >= min_len]
 
 
+
+def _crop_stats(rgb: Image.Image, box: tuple[int, int, int, int]) -> tuple["np.ndarray", "np.ndarray", float]:
+    """Per-pixel grey level and colour saturation of a crop, and its median (background) grey."""
+    import numpy as np
+
+    a = np.asarray(rgb.crop(box)).astype(np.int16)
+    gray = a.mean(axis=2)
+    return gray, a.max(axis=2) - a.min(axis=2), float(np.median(gray))
+
+
 def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
     """Input features in use: the 7 feature boxes under "FEATURES"; used ones have a black frame."""
     import numpy as np
@@ -848,10 +858,7 @@ def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
            min(rgb.width, round(head.x + 11 * h)), min(rgb.height, round(head.bottom + 60 * h)))
     if box[2] - box[0] < 5 * h or box[3] - box[1] < 20 * h:
         return None
-    a = np.asarray(rgb.crop(box)).astype(np.int16)
-    gray = a.mean(axis=2)
-    sat = a.max(axis=2) - a.min(axis=2)
-    bg = float(np.median(gray))
+    gray, sat, bg = _crop_stats(rgb, box)
     colored = sat > 25
     counts = colored.sum(axis=0)  # (ClearType text has colored fringes: use a relative cut)
     cols = np.nonzero(counts >= max(3, 0.5 * h, 0.3 * counts.max()))[0]
@@ -903,10 +910,7 @@ def _dataset(words: list[_Word], rgb: Image.Image, problem: object) -> str | Non
     box = (round(head.x - 0.5 * h), round(head.bottom + 1.5 * h), round(right), round(bottom))
     if box[2] - box[0] < 4 * h or box[3] - box[1] < 3 * h:
         return None
-    a = np.asarray(rgb.crop(box)).astype(np.int16)
-    gray = a.mean(axis=2)
-    sat = a.max(axis=2) - a.min(axis=2)
-    bg = float(np.median(gray))
+    gray, sat, bg = _crop_stats(rgb, box)
     # rows/cols holding thumbnail pixels (colored dots or faint frames); text rows are grey
     thumbs = (sat > 20) | ((np.abs(gray - bg) > 4) & (gray > 150))
     dark = (gray < 70) & (sat < 40)
