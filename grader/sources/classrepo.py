@@ -10,8 +10,14 @@ What counts as a submission (inside the week folder, at any depth):
   name (``22기_홍길동/``) and that never held a ``.zip`` - graded as a whole folder (notebook and
   screenshot together). If it holds zips, its zips/notebooks are separate candidates instead.
 
-Everything else is ignored: README.md, images and other files outside student folders,
-hidden files (``.gitkeep``, ``.DS_Store``, ``.ipynb_checkpoints``) and ``__MACOSX``/``._*``.
+Not students, never report rows, but listed in ``Found.skipped`` with the reason (the run's
+log and report say which file and why): hidden files (``.gitkeep``, ``.DS_Store``,
+``.ipynb_checkpoints``, ``__MACOSX``/``._*``); files other than zips/notebooks that name nobody
+(README.md, slides, images outside student folders); a notebook that names nobody and is the
+pack's blank template (`collect_groups` has the exact rule). A student's misnamed file is
+never skipped: ``2주차_24기_김지원.zip``, ``2주차과제_21기_X.zip``, a bare
+``2주차 과제_21기_이준언.ipynb`` still name the student, and a zip or filled-in notebook that
+names nobody is a flagged row.
 
 Students are identified from the file name (cohort + name, NFC); when the file name does not
 say both, the nearest enclosing folder name that does is used. A file that identifies nobody
@@ -25,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from git.exc import GitCommandError
+
 from grader.models import Message, Submission
 from grader.pack import Pack
 from grader.sources.gitcache import (
@@ -33,10 +41,17 @@ from grader.sources.gitcache import (
     DEFAULT_TIMEOUT_S,
     CachedRepo,
     Change,
+    MSG_BROKEN,
     SourceError,
+    _error_text,
     fetch_repo,
 )
 from grader.sources.versions import (
+    SKIP_HIDDEN,
+    SKIP_NOT_SUBMISSION,
+    SKIP_TEMPLATE,
+    Found,
+    Skipped,
     Version,
     choice_extra,
     choose,
@@ -45,10 +60,14 @@ from grader.sources.versions import (
     has_extension,
     identify,
     is_ignored,
+    is_blank_template,
     iso,
     materialize,
     message_extra,
     nfc,
+    pack_template,
+    same_bytes,
+    skip_beside,
     student_key,
     submission_extensions,
     unknown_key,
@@ -136,19 +155,62 @@ def _student_folders(inside: list[tuple[Change, list[str]]], pack: Pack) -> dict
     return {k: v for k, v in children.items() if k not in zipped}
 
 
-def collect_groups(
-    repo: CachedRepo, tip: str, folder: str, pack: Pack
-) -> dict[str, Group]:
-    """Every candidate version under folder in tip's history, grouped by student key."""
+@dataclass
+class Collected:
+    """collect_groups' answer: the students' groups and the files that are not submissions."""
+
+    groups: dict[str, Group]
+    skipped: list[Skipped]
+    where: str
+
+
+def _skipped_at_tip(
+    repo: CachedRepo, tip: str, prefix: list[str], groups: dict[str, Group], folders: dict[str, tuple[int, str]],
+    decided: dict[str, Message],
+) -> list[Skipped]:
+    """Every file in the folder at the tip that no submission stands for, with the reason."""
+    used = {v.path for g in groups.values() for v in g.versions}
+    out = []
+    for entry in repo.ls_tree(tip):
+        parts = entry.path.split("/")
+        if not under(parts, prefix):
+            continue
+        rel = parts[len(prefix):]
+        relpath = "/".join(rel)
+        if entry.path in used or (len(rel) > 1 and rel[0] in folders and not is_ignored(relpath)):
+            continue
+        reason = decided.get(entry.path) or (SKIP_HIDDEN if is_ignored(relpath) else SKIP_NOT_SUBMISSION)
+        out.append(Skipped(relpath, reason))
+    return out
+
+
+def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Collected:
+    """Every candidate version under folder in tip's history, grouped by student key.
+
+    Which files are students (see also the module docstring):
+
+    * a ``.zip``/notebook, or a student folder, is a candidate; it names a student when its
+      name (or an enclosing folder's) states cohort and name, else it is keyed ``unknown_…``
+      and flagged (a misnamed zip or notebook is still somebody's work);
+    * except a notebook that names nobody and is the pack's blank template (no code beyond the
+      template's, or every ``...`` blank still unfilled): the template the leader put there;
+    * any other file (README.md, slides .pdf, images) that names a student is that student's
+      submission only when the student uploaded nothing else; otherwise, like every file that
+      names nobody and hidden files (.gitkeep, .DS_Store), it is listed as skipped, with why.
+    """
     prefix = split_folder(folder)
+    where = f"{repo.url}: folder {'/'.join(prefix) or '.'!r} at commit {tip[:10]}"
     inside = [(c, c.path.split("/")[len(prefix):]) for c in repo.history(tip) if under(c.path.split("/"), prefix)]
     if not inside:
         raise SourceError(MSG_NO_FOLDER, _folder_hint(repo, tip, prefix))
     exts = submission_extensions(pack)
     folders = _student_folders(inside, pack)
+    template = pack_template(pack)
     groups: dict[str, Group] = {}
+    others: dict[str, list[Version]] = {}  # identified, but not a .zip/notebook (used only if nothing else)
     unknown: set[str] = set()
     tree_ids: dict[str, str] = {}
+    decided: dict[str, Message] = {}  # repo path → why it is skipped
     for change, rel in inside:
         relpath = "/".join(rel)
         if change.status == "D" or is_ignored(relpath):
@@ -158,13 +220,29 @@ def collect_groups(
                 continue
             cohort, name = folders[rel[0]]
         else:
-            if change.type != "blob" or not has_extension(relpath, exts):
+            if change.type != "blob":
+                continue
+            if not has_extension(relpath, exts):
+                cohort, name = identify(rel[-1], pack)
+                if cohort is not None and name:
+                    key = student_key(cohort, name)
+                    others.setdefault(key, []).append(
+                        Version(key, change.path, change.raw_path, change.type, change.sha, change.sha,
+                                change.commit, change.committed, change.order))
                 continue
             cohort, name = None, None
             for part in reversed(rel):  # the file name first, then enclosing folders
                 cohort, name = identify(part, pack)
                 if cohort is not None:
                     break
+            if cohort is None and not relpath.lower().endswith(".zip") and template is not None:
+                try:
+                    blank = is_blank_template(repo.read_blob(change.sha), template)
+                except SourceError:
+                    blank = False  # unreadable: it stays a row, and the row says why
+                if blank:
+                    decided[change.path] = SKIP_TEMPLATE
+                    continue
         key = student_key(cohort, name) if cohort is not None and name else unknown_key(relpath)
         if cohort is None:
             unknown.add(key)
@@ -174,15 +252,40 @@ def collect_groups(
                     content_id(repo, change.type, change.sha, tree_ids), change.commit, change.committed, change.order)
         )
     # Files naming nobody: drop them if deleted since, or if an identified student has the same bytes.
-    claimed = {v.content for k, g in groups.items() if k not in unknown for v in g.versions}
+    claimed = {v.content: k for k, g in groups.items() if k not in unknown for v in g.versions}
     at_tip = {e.raw_path for e in repo.ls_tree(tip)}
     for key in unknown:
         kept = [v for v in groups[key].versions if v.content not in claimed and v.raw_path in at_tip]
+        for v in groups[key].versions:
+            if v.content in claimed:
+                decided[v.path] = same_bytes(claimed[v.content])
         if kept:
             groups[key].versions = kept
         else:
             del groups[key]
-    return groups
+    # Other files that name a student: their submission only if they uploaded nothing else.
+    for key, versions in others.items():
+        if key in groups:
+            beside = groups[key].versions[-1].path.rsplit("/", 1)[-1]
+            for v in versions:
+                decided[v.path] = skip_beside(beside)
+        else:
+            cohort, name = identify(versions[0].path, pack)
+            groups[key] = Group(key, cohort, name, versions)
+    return Collected(groups, _skipped_at_tip(repo, tip, prefix, groups, folders, decided), where)
+
+
+def _unreadable(group: Group, key: str, exc: SourceError, extra: dict, deadline: datetime, policy: str,
+                url: str) -> Submission:
+    """A student whose chosen version cannot be read (e.g. a partial clone): a row saying so."""
+    choice = choose(group.versions, deadline, policy)
+    info = {**choice_extra(choice, deadline, policy, url), **extra, **message_extra(exc.message)}
+    return Submission(
+        key=key, cohort=group.cohort, name=group.name, path=None,
+        display_name=choice.chosen.path.rsplit("/", 1)[-1], source_path=choice.chosen.path,
+        commit=choice.first.commit, submitted_at=iso(choice.first.committed, deadline), late=choice.late,
+        status="unreadable", detail=f"{choice.chosen.path}: {exc.detail}", extra=info,
+    )
 
 
 def discover_class_repo(
@@ -197,29 +300,49 @@ def discover_class_repo(
     timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF_S,
-) -> list[Submission]:
+) -> Found:
     """One Submission per student found in folder of the class repository (sorted by key).
 
-    Raises SourceError when the repository cannot be fetched, is empty, or has no such folder.
+    The answer is a `Found` list: ``.skipped`` holds the files that are not students (and why),
+    ``.where`` the folder that was searched. A student whose chosen version cannot be read
+    (objects missing from a partial or shallow clone) is a row with status "unreadable" and
+    git's error in ``detail``. Raises SourceError when the repository cannot be fetched or read,
+    is empty, or has no such folder.
     """
     when = effective_deadline(pack, deadline)
     policy = pack.late.policy
     with fetch_repo(url_or_path, cache_dir, timeout=timeout, retries=retries, backoff=backoff) as repo:
         tip = repo.resolve(branch)
-        groups = collect_groups(repo, tip, folder, pack)
+        try:
+            found = collect_groups(repo, tip, folder, pack)
+        except GitCommandError as exc:  # e.g. trees missing from a --filter=tree:0 clone
+            raise SourceError(MSG_BROKEN, f"{repo.url}: {_error_text(exc)}{repo.incomplete_note()}") from exc
+        groups = found.groups
         by_content: dict[str, set[str]] = {}
         for key, group in groups.items():
             for v in group.versions:
                 by_content.setdefault(v.content, set()).add(key)
-        out = []
+        out = Found(where=found.where, skipped=found.skipped)
+        unreadable = 0
         for key in sorted(groups):
             group = groups[key]
             extra: dict = {"branch_commit": tip}
             if group.cohort is None:
                 extra.update(message_extra(MSG_UNIDENTIFIED), unidentified=True)
-            sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra)
+            try:
+                sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra)
+            except SourceError as exc:
+                sub = _unreadable(group, key, exc, extra, when, policy, repo.url)
+                unreadable += 1
             twins = sorted(by_content.get(choose(group.versions, when, policy).chosen.content, set()) - {key})
             if twins:
                 sub.extra["same_bytes_as"] = twins
             out.append(sub)
+        if unreadable:
+            out.warnings.append(Message(
+                f"{unreadable}명의 제출물을 저장소에서 읽을 수 없습니다 (git 객체 없음){repo.incomplete_note()}. "
+                "전체 클론이나 원격 저장소 주소로 다시 채점하세요.",
+                f"{unreadable} submission(s) cannot be read from the repository (git objects missing)"
+                f"{repo.incomplete_note()}. Grade a full clone or the remote URL instead.",
+            ))
         return out

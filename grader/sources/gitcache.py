@@ -71,6 +71,18 @@ MSG_TIMEOUT = Message(
 MSG_EMPTY = Message("저장소가 비어 있습니다 (커밋이 없음).", "The repository is empty (no commits).")
 MSG_NO_BRANCH = Message("저장소에 해당 브랜치가 없습니다.", "The repository has no such branch.")
 MSG_BROKEN = Message("저장소를 읽을 수 없습니다.", "The repository cannot be read.")
+MSG_MISSING_OBJECT = Message(
+    "저장소에서 이 제출물의 파일 내용(git 객체)을 읽을 수 없습니다. 부분 클론(git clone --filter)이나 "
+    "얕은 클론으로 큰 파일을 받지 않은 저장소일 가능성이 큽니다. 전체 클론(--filter 없이)이나 원격 저장소 "
+    "주소로 다시 채점하세요.",
+    "The submission's file content (its git object) cannot be read from the repository, most likely "
+    "because it is a partial clone (git clone --filter) or shallow fetch that never downloaded large "
+    "files. Grade a full clone (no --filter) or the remote repository's URL instead.",
+)
+
+
+class MissingObject(SourceError):
+    """One git object cannot be read (partial clone, shallow fetch, corruption)."""
 
 
 def normalize_url(url_or_path: str | os.PathLike[str]) -> str:
@@ -275,8 +287,55 @@ class CachedRepo:
         ]
 
     def read_blob(self, sha: str) -> bytes:
-        """The bytes of a blob."""
-        return self.repo.odb.stream(bytes.fromhex(sha)).read()
+        """The bytes of a blob; MissingObject (git's own error text as detail) when it is not there."""
+        try:
+            return self.repo.odb.stream(bytes.fromhex(sha)).read()
+        except (ValueError, GitCommandError, OSError) as exc:
+            raw = _error_text(exc).replace("b'", "").replace("'", "")
+            raise MissingObject(
+                MSG_MISSING_OBJECT, f"git object {sha} is missing{self.incomplete_note()} (git: {raw})"
+            ) from exc
+
+    def incomplete_note(self) -> str:
+        """Why objects may be missing from this clone ("" when it looks complete)."""
+        notes: list[str] = []
+        if any((self.path / "objects" / "pack").glob("*.promisor")):
+            notes.append("partial clone (made with --filter: large files were not downloaded)")
+        if (self.path / "shallow").exists():
+            notes.append("shallow clone (history cut off)")
+        source = partial_origin(self.url)
+        if source:
+            notes.append(f"the source is a partial clone of {source}: grade that URL instead")
+        return f" [{'; '.join(notes)}]" if notes else ""
+
+
+def partial_origin(url_or_path: str) -> str | None:
+    """For a local partial clone (``git clone --filter``): where it was cloned from (else None)."""
+    path = Path(url_or_path)
+    if "://" in url_or_path or not path.exists():
+        return None
+    try:
+        cfg = git.Git(str(path))
+        listing = cfg.execute(["git", "config", "--get-regexp", r"^remote\..*\.promisor$"], with_exceptions=False)
+        names = [line.split()[0][len("remote."):-len(".promisor")] for line in listing.splitlines()
+                 if line.split()[-1:] == ["true"]]
+        names += [n for n in [cfg.execute(["git", "config", "--get", "extensions.partialclone"],
+                                          with_exceptions=False).strip()] if n]
+        for name in names:
+            url = cfg.execute(["git", "config", "--get", f"remote.{name}.url"], with_exceptions=False).strip()
+            if url:
+                return url
+        return names[0] if names else None
+    except (GitCommandError, OSError):
+        return None
+
+
+def is_git_repository(path: Path) -> bool:
+    """path is a git working tree (``.git`` inside) or a bare repository (HEAD, objects/, refs/)."""
+    path = Path(path)
+    if (path / ".git").exists():
+        return True
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
 
 
 def _open_bare(path: Path) -> git.Repo | None:

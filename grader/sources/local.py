@@ -10,7 +10,8 @@
   sub-folder with zips contributes each zip (named by the zip, else by the sub-folder); a
   sub-folder with notebooks but no zips is one folder submission.
 
-Hidden files, ``__MACOSX`` and ``._*`` are ignored. Two entries with the same student key and
+Hidden files, ``__MACOSX`` and ``._*`` are ignored; in a folder of submissions they, other files
+that name nobody (README, slides) and an unnamed blank template notebook are listed as skipped. Two entries with the same student key and
 the same bytes (e.g. NFC and NFD spellings of one file) count once; different bytes: the most
 recently modified wins and the others are listed in ``extra["other_files"]``.
 """
@@ -26,10 +27,18 @@ from grader.models import Message, Submission
 from grader.pack import Pack
 from grader.sources.gitcache import SourceError
 from grader.sources.versions import (
+    SKIP_HIDDEN,
+    SKIP_NOT_SUBMISSION,
+    SKIP_TEMPLATE,
+    Found,
+    Skipped,
     has_extension,
     identify,
+    is_blank_template,
     is_ignored,
     message_extra,
+    pack_template,
+    skip_beside,
     student_key,
     submission_extensions,
     unknown_key,
@@ -120,13 +129,32 @@ def _dedup(subs: list[Submission]) -> list[Submission]:
     return out
 
 
-def discover_local(path: Path, pack: Pack) -> list[Submission]:
-    """The submissions at path (see the module docstring). Raises SourceError if path does not exist."""
+def _skipped(root: Path, subs: list[Submission], decided: dict[Path, Message]) -> list[Skipped]:
+    """Files under root that no submission stands for (plus top-level hidden entries), with why."""
+    used = [s.path for s in subs if s.path is not None]
+
+    def covered(f: Path) -> bool:
+        return any(f == u or (u.is_dir() and u in f.parents) for u in used)
+
+    out = [Skipped(_nfc(p.name), SKIP_HIDDEN) for p in sorted(root.iterdir()) if is_ignored(p.name)]
+    for f in _walk(root):
+        if not covered(f):
+            out.append(Skipped(_nfc(f.relative_to(root).as_posix()), decided.get(f, SKIP_NOT_SUBMISSION)))
+    return out
+
+
+def discover_local(path: Path, pack: Pack) -> Found:
+    """The submissions at path (see the module docstring). Raises SourceError if path does not exist.
+
+    The answer is a `Found` list; for a folder of submissions ``.skipped`` lists the files that
+    are not students (same rules as the class repository: hidden files, files other than
+    zips/notebooks that name nobody, an unnamed blank template notebook).
+    """
     path = Path(path)
     if not path.exists():
         raise SourceError(MSG_NO_PATH, str(path))
     if path.is_file():
-        return [_make(path, path.parent, pack)]
+        return Found([_make(path, path.parent, pack)], where=str(path))
     exts = submission_extensions(pack)
     entries = _visible(path)
     files = [p for p in entries if p.is_file() and has_extension(p.name, exts)]
@@ -134,8 +162,13 @@ def discover_local(path: Path, pack: Pack) -> list[Submission]:
     notebooks = [p for p in files if p not in zips]
     subdirs = [p for p in entries if p.is_dir() and any(has_extension(f.name, exts) for f in _walk(p))]
     if _is_single(path, pack, notebooks, zips, subdirs):
-        return [_make(path, path.parent, pack, hints=(notebooks[0].name,))]
-    subs = [_make(f, path, pack) for f in files]
+        return Found([_make(path, path.parent, pack, hints=(notebooks[0].name,))], where=str(path))
+    template = pack_template(pack)
+    decided: dict[Path, Message] = {}
+    for nb in notebooks:
+        if identify(nb.name, pack)[0] is None and is_blank_template(nb.read_bytes(), template):
+            decided[nb] = SKIP_TEMPLATE
+    subs = [_make(f, path, pack) for f in files if f not in decided]
     for folder in subdirs:
         inner_zips = [f for f in _walk(folder) if f.name.lower().endswith(".zip")]
         if inner_zips:
@@ -145,4 +178,14 @@ def discover_local(path: Path, pack: Pack) -> list[Submission]:
         else:
             inner = [f.name for f in _walk(folder) if has_extension(f.name, exts)]
             subs.append(_make(folder, path, pack, hints=tuple(inner[:1])))
-    return _dedup(subs)
+    # A file that names a student but is not a zip/notebook: theirs only if they uploaded nothing else.
+    keys = {s.key for s in subs}
+    for f in entries:
+        if f.is_file() and not has_extension(f.name, exts) and identify(f.name, pack)[0] is not None:
+            sub = _make(f, path, pack)
+            if sub.key not in keys:
+                subs.append(sub)
+            else:
+                decided[f] = skip_beside(next(s.display_name for s in subs if s.key == sub.key))
+    found = _dedup(subs)
+    return Found(found, where=str(path), skipped=_skipped(path, found, decided))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from typing import Any
 
 from grader.atomic import write_bytes_atomic
 from grader.intake.naming import parse_name
-from grader.models import Message
+from grader.models import Message, Submission
 from grader.pack import Pack
 from grader.sources.gitcache import CachedRepo
 
@@ -235,6 +236,106 @@ def choice_extra(choice: Choice, deadline: datetime, policy: str, url: str) -> d
         "deadline": deadline.isoformat(),
         "late_policy": policy,
     }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file next to the submissions that is not a student's (logged, never a report row)."""
+
+    path: str  # NFC, relative to the folder that was searched
+    reason: Message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": {"ko": self.reason.ko, "en": self.reason.en}}
+
+
+class Found(list):
+    """What a source found: the Submissions (it *is* that list) plus what it looked at.
+
+    ``where`` says which folder was searched (for "nothing found" messages), ``skipped`` lists
+    the files there that are not submissions and why, ``warnings`` are run-level problems
+    (e.g. objects missing from a partial clone).
+    """
+
+    def __init__(self, subs: list[Submission] = (), *, where: str = "",
+                 skipped: list[Skipped] | None = None, warnings: list[Message] | None = None) -> None:
+        super().__init__(subs)
+        self.where = where
+        self.skipped = list(skipped or [])
+        self.warnings = list(warnings or [])
+
+
+SKIP_HIDDEN = Message("숨김/시스템 파일 (.gitkeep, .DS_Store 등)", "hidden or system file (.gitkeep, .DS_Store, ...)")
+SKIP_NOT_SUBMISSION = Message(
+    "학생 이름이 없는 .zip/.ipynb 이외의 파일 (README, 슬라이드, 그림 등)",
+    "not a .zip/notebook and names no student (README, slides, images, ...)",
+)
+SKIP_TEMPLATE = Message(
+    "학생 이름이 없는 빈 과제 템플릿 노트북 (빈칸이 채워지지 않음)",
+    "the blank assignment template notebook (names no student, blanks not filled in)",
+)
+
+
+def skip_beside(other: str) -> Message:
+    return Message(f"같은 학생의 제출물({other}) 옆에 있는 .zip/.ipynb 이외의 파일",
+                   f"not a .zip/notebook, next to the same student's submission ({other})")
+
+
+def same_bytes(key: str) -> Message:
+    return Message(f"이름에 학생이 없고, {key} 학생의 제출물과 바이트가 같은 파일",
+                   f"names no student and has the same bytes as {key}'s submission")
+
+
+def _code_cells(data: bytes) -> list[str] | None:
+    """Normalised sources of a notebook's code cells (None: not a notebook)."""
+    try:
+        nb = json.loads(data.decode("utf-8-sig"))
+        cells = nb["cells"]
+        out = []
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                src = cell.get("source", "")
+                src = "".join(src) if isinstance(src, list) else str(src)
+                text = "\n".join(line.strip() for line in src.strip().splitlines() if line.strip())
+                if text:
+                    out.append(text)
+        return out
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        return None
+
+
+def template_blanks(template: bytes) -> tuple[set[str], set[str]]:
+    """(code cells, blank lines) of a pack's template notebook; blank lines hold an ``...`` placeholder."""
+    cells = _code_cells(template) or []
+    blanks = {line for cell in cells for line in cell.splitlines() if "..." in line}
+    return set(cells), blanks
+
+
+def is_blank_template(data: bytes, template: tuple[set[str], set[str]] | None) -> bool:
+    """The notebook is the pack's blank template: no code beyond the template's, or every blank
+    (each template line holding an ``...`` placeholder) still there, unfilled.
+
+    Only used for notebooks whose name states no student: a file that names a student is always
+    that student's submission, however empty.
+    """
+    if template is None:
+        return False
+    cells, blanks = template
+    mine = _code_cells(data)
+    if mine is None or not cells:
+        return False
+    if mine and all(c in cells for c in mine):
+        return True
+    lines = {line for cell in mine for line in cell.splitlines()}
+    return bool(blanks) and blanks <= lines
+
+
+def pack_template(pack: Pack) -> tuple[set[str], set[str]] | None:
+    """The pack's template notebook as `template_blanks` (None when the pack has none)."""
+    try:
+        return template_blanks(pack.file("template").read_bytes())
+    except (KeyError, OSError):
+        return None
 
 
 def message_extra(message: Message) -> dict[str, dict[str, str]]:
