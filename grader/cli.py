@@ -15,7 +15,8 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
@@ -24,6 +25,7 @@ from rich.table import Table
 
 from grader import __version__
 from grader.cache import ResultCache
+from grader.classconfig import ClassConfig, ClassConfigError, find_class_config
 from grader.cohort import default_jobs, run_cohort
 from grader.distribute import DaskGrade, merge_results, parse_shard, shard
 from grader.grade import Grader
@@ -32,6 +34,9 @@ from grader.pack import Pack, PackError, list_packs, load_pack
 from grader.paths import cache_dir
 from grader.report import render_summary, summary
 from grader.runtime import RuntimeMissing, build, load_runtime
+
+if TYPE_CHECKING:
+    from grader.sources.versions import Found
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="KUBIG assignment grader")
 console = Console(stderr=True)
@@ -162,17 +167,91 @@ def check_command(
     raise typer.Exit(1 if failing and strict else 0)
 
 
-def _parse_deadline(text: str | None, pack: Pack) -> datetime | None:
-    if not text:
-        return None
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=pack.deadline.tzinfo)
+@dataclass
+class RunSettings:
+    """Where a cohort run's source, folder, branch and deadline come from.
+
+    Precedence: command-line flags > class config (kubig-class.toml) > pack defaults.
+    """
+
+    source: str | None
+    folder: str | None
+    branch: str | None
+    deadline: datetime
+    deadline_from: str
+    config: ClassConfig | None = None
+
+    def run_info(self) -> dict:
+        info = {"source": self.source, "folder": self.folder, "deadline": self.deadline.isoformat(),
+                "deadline_from": self.deadline_from}
+        if self.config is not None:
+            info.update(class_config=str(self.config.path), semester=self.config.semester)
+        return info
+
+
+def _parse_deadline(text: str, tz) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        console.print(f"--deadline {text!r}: ISO 8601 날짜/시간이 아닙니다 / is not an ISO 8601 date-time "
+                      "(예 / e.g. 2026-07-22T23:59)", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def resolve_settings(pack: Pack, source: str | None, folder: str | None, deadline: str | None,
+                     class_config: Path | None, cwd: Path | None = None) -> RunSettings:
+    """Merge flags, the class config and the pack (exits 2 on a malformed class config)."""
+    try:
+        config = find_class_config(class_config, cwd)
+    except ClassConfigError as exc:
+        console.print(f"{exc.message.ko}\n{exc.message.en}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+    week = config.week(pack.id) if config else None
+    tz = (config.timezone if config and config.timezone else None) or pack.deadline.tzinfo
+    if config is not None:
+        console.print(f"class config: {config.path}" + (f" (semester {config.semester})" if config.semester else ""),
+                      markup=False, highlight=False)
+    source = source or (config.repository if config else None)
+    if deadline:
+        when, origin = _parse_deadline(deadline, tz), "--deadline"
+    elif week is not None and week.deadline is not None:
+        when = week.deadline if week.deadline.tzinfo else week.deadline.replace(tzinfo=pack.deadline.tzinfo)
+        origin = f"{config.path} [weeks.{pack.id}]"
+    else:
+        when, origin = pack.deadline, f"the pack ({pack.folder.name}/assignment.toml)"
+        if config is not None and source is not None:
+            console.print(f"{config.path}: [weeks.{pack.id}] deadline이 없어 과제 묶음의 마감을 씁니다 / has no "
+                          f"[weeks.{pack.id}] deadline: using the pack's {pack.deadline.isoformat()}",
+                          style="yellow", markup=False, highlight=False)
+    return RunSettings(source, folder or (week.folder if week else None), config.branch if config else None,
+                       when, origin, config)
+
+
+def _nothing_found(found: Found, pack: Pack) -> None:
+    """No submission at all: say where we looked and what is there, then exit non-zero."""
+    from grader.sources.versions import submission_extensions
+
+    there = [f"  • {s.path}: {s.reason.ko} / {s.reason.en}" for s in found.skipped[:30]]
+    console.print("제출물을 하나도 찾지 못했습니다 / no submission found", style="bold red")
+    console.print(f"찾아본 곳 / looked in: {found.where or '?'}\n"
+                  f"그곳에 있는 것 / what is there: {'(비어 있음 / empty)' if not there else ''}", markup=False, highlight=False)
+    for line in there:
+        console.print(line, markup=False, highlight=False)
+    exts = ", ".join(submission_extensions(pack))
+    console.print(f"기대한 것 / expected: {exts} files named like {pack.naming.pattern!r}, or student folders. "
+                  "--folder(과제 폴더)와 SOURCE가 맞는지 확인하세요 / check --folder and SOURCE.", markup=False, highlight=False)
+    raise typer.Exit(2)
 
 
 def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | None,
-             deadline: datetime | None, work: Path) -> list[Submission]:
-    """Submissions from a class repository, a roster, a local path, or the bundled demo."""
+             deadline: datetime | None, work: Path, branch: str | None = None) -> list[Submission]:
+    """Submissions from a class repository, a roster, a local path, or the bundled demo.
+
+    Class repositories and local folders answer with a `Found` list (skipped files, where).
+    """
     from grader.sources.classrepo import discover_class_repo
+    from grader.sources.gitcache import is_git_repository
     from grader.sources.local import discover_local
     from grader.sources.roster import discover_roster, load_roster
 
@@ -186,30 +265,55 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
         console.print(f"no SOURCE given: grading the bundled demo class repository at {repo}")
         source, folder = str(repo), demo_folder
     src_path = Path(source)
-    if src_path.exists() and not (src_path / ".git").exists() and not src_path.suffix == ".git":
+    if src_path.exists() and not is_git_repository(src_path):
         return discover_local(src_path, pack)
-    return discover_class_repo(source, folder or f"Basic Study/DL/{pack.week}주차", pack, cache, materialize, deadline)
+    return discover_class_repo(source, folder or f"Basic Study/DL/{pack.week}주차", pack, cache, materialize, deadline,
+                               branch=branch)
 
 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
                deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
                no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None,
-               warm: bool = True) -> None:
+               warm: bool = True, class_config: Optional[Path] = None) -> None:
     from grader.sources.gitcache import SourceError
     from grader.sources.roster import RosterError
+    from grader.sources.versions import Found
 
     pack = _pack(pack_id)
+    settings = resolve_settings(pack, source, folder, deadline, class_config)
+    if settings.source is None and roster is None and not deadline:
+        settings.deadline, settings.deadline_from = pack.deadline, "the pack (bundled demo)"
     runtime = None if scheduler else _runtime(pack)  # with Dask, the workers' runtimes are used
     out = out or Path(f"grade-report-{pack.id}")
     work = cache_dir() / "work" / pack.id
+    console.print(f"deadline: {settings.deadline.isoformat()} (from {settings.deadline_from})",
+                  markup=False, highlight=False)
     try:
-        subs = discover(pack, source, folder, roster, _parse_deadline(deadline, pack), work)
+        subs = discover(pack, settings.source, settings.folder, roster, settings.deadline, work, settings.branch)
     except (SourceError, RosterError) as exc:
         msg = getattr(exc, "message", None)
-        console.print(f"[red]{msg.text('both') if msg else exc}[/red]")
+        console.print(f"{msg.text('both') if msg else exc}", style="red", markup=False, highlight=False)
         if getattr(exc, "detail", ""):
-            console.print(exc.detail, highlight=False)
+            console.print(exc.detail, markup=False, highlight=False)
         raise typer.Exit(2)
+    found = subs if isinstance(subs, Found) else Found(subs)
+    if not subs:
+        if roster is not None:
+            console.print("명단에 학생이 없습니다 / the roster lists no student", style="red")
+            raise typer.Exit(2)
+        _nothing_found(found, pack)
+    for warning in found.warnings:
+        console.print(f"{warning.ko}\n{warning.en}", style="bold red", markup=False, highlight=False)
+    run_info = {**settings.run_info(), "where": found.where, "skipped": [s.to_json() for s in found.skipped],
+                "warnings": [{"ko": w.ko, "en": w.en} for w in found.warnings]}
+    if found.skipped:
+        console.print(f"skipped {len(found.skipped)} file(s) that are not students (listed in the summary)")
+    dated = [s for s in subs if s.submitted_at]
+    if dated and all(s.late for s in dated):  # said again in the summary and the report
+        console.print(f"경고 / WARNING: 모든 제출물({len(dated)}개)이 마감 이후입니다 / every submission is "
+                      f"after the deadline {settings.deadline.isoformat()} ({settings.deadline_from}): likely the "
+                      "wrong semester's deadline: pass --deadline or set it in kubig-class.toml", style="bold red",
+                      markup=False, highlight=False)
     if shard_spec:
         try:
             k, n = parse_shard(shard_spec)
@@ -240,13 +344,18 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
             progress.update(task, advance=1, description=f"{sub.key} ({result.status}, {result.total:g}, {tag})")
 
         try:
-            run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang, grade_fn=grade_fn)
+            run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang, grade_fn=grade_fn,
+                             run_info=run_info)
         finally:
             if scheduler:
                 dask_grade.close()
-    render_summary(summary(run.results, pack, out), Console())
+    render_summary(summary(run.results, pack, out, run_info), Console())
     console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
     console.print(f"[bold]report:[/bold] {out.resolve()}")
+    if not run.interrupted and all(r.submission.path is None for r in run.results):
+        console.print("[red]어떤 제출물도 읽지 못했습니다 (위의 행별 상태 참고) / no submission could be read "
+                      "(see each row's status)[/red]")
+        raise typer.Exit(1)
     if run.interrupted:
         console.print("[yellow]interrupted: the partial report is written; run again to resume[/yellow]")
         sys.stdout.flush()
@@ -287,10 +396,13 @@ def _register_pack_commands() -> None:
         return
     for pack in packs:
         def command(
-            source: Optional[str] = typer.Argument(None, help="class repo URL/path, or a local folder/zip"),
-            folder: Optional[str] = typer.Option(None, help="folder inside the class repo, e.g. 'Basic Study/DL/2주차'"),
+            source: Optional[str] = typer.Argument(
+                None, help="class repo URL/path, or a local folder/zip (default: the class config's repository)"),
+            folder: Optional[str] = typer.Option(
+                None, help="folder inside the class repo, e.g. 'Basic Study/DL/2주차' (default: the class config's)"),
             roster: Optional[Path] = typer.Option(None, help="roster CSV of per-student repositories"),
-            deadline: Optional[str] = typer.Option(None, help="override the deadline (ISO 8601)"),
+            deadline: Optional[str] = typer.Option(
+                None, help="the deadline (ISO 8601; default: the class config's, else the pack's)"),
             out: Optional[Path] = typer.Option(None, help="report folder"),
             jobs: Optional[int] = typer.Option(None, help="parallel workers (default: CPUs)"),
             lang: str = typer.Option("ko", help="ko | en"),
@@ -299,9 +411,12 @@ def _register_pack_commands() -> None:
             scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address, e.g. tcp://host:8786"),
             warm: bool = typer.Option(True, "--warm/--no-warm",
                                       help="start each worker's next kernel while the current notebook runs"),
+            class_config: Optional[Path] = typer.Option(
+                None, "--class-config", help="the semester's class config (default: ./kubig-class.toml if present)"),
             _pack_id: str = typer.Option(pack.id, hidden=True),
         ) -> None:
-            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler, warm)
+            grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler, warm,
+                       class_config)
 
         app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
 

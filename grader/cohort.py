@@ -58,10 +58,12 @@ def run_cohort(
     report_every_s: float = 15.0,
     lang: str = "ko",
     grade_fn: Callable[[Submission], SubmissionResult] | None = None,
+    run_info: dict | None = None,
 ) -> CohortRun:
     """Grade every submission (cached ones instantly) and write the report to out_dir.
 
-    grade_fn replaces grader.grade, e.g. with a DaskGrade that runs on a cluster.
+    grade_fn replaces grader.grade, e.g. with a DaskGrade that runs on a cluster. run_info is
+    the run's context for the report (see `grader.report.write_report`'s run).
     """
     started = time.monotonic()
     pack = grader.pack
@@ -102,7 +104,7 @@ def run_cohort(
                 if on_result:
                     on_result(submissions[i], result, False)
             if out_dir is not None and time.monotonic() - last_report > report_every_s and (queue or futures):
-                write_report(snapshot(), pack, out_dir, lang=lang)
+                write_report(snapshot(), pack, out_dir, lang=lang, run=run_info)
                 last_report = time.monotonic()
     except KeyboardInterrupt:
         run.interrupted = True
@@ -114,6 +116,6 @@ def run_cohort(
             grader.close()
     run.results = snapshot()
     if out_dir is not None:
-        run.report_paths = write_report(run.results, pack, out_dir, lang=lang)
+        run.report_paths = write_report(run.results, pack, out_dir, lang=lang, run=run_info)
     run.seconds = time.monotonic() - started
     return run

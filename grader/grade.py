@@ -96,9 +96,13 @@ class Grader:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _grade(self, sub: Submission, scratch: Path, started: float) -> SubmissionResult:
-        if sub.path is None or sub.status in ("missing", "unreachable"):
+        if sub.path is None or sub.status in ("missing", "unreachable", "unreadable"):
             status = sub.status or "missing"
-            note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
+            said = sub.extra.get("message") or {}
+            if status == "unreadable" and said:  # the source found it but could not read it
+                note = Message(f"{said.get('ko', '')} ({sub.detail})", f"{said.get('en', '')} ({sub.detail})")
+            else:
+                note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
         execution, probes, hidden = None, None, None

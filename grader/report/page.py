@@ -50,6 +50,16 @@ def _stats(s: Summary, lang: str) -> str:
     return f'<dl class="stats">{rows}</dl>'
 
 
+def _warnings(s: Summary, lang: str) -> str:
+    """Run-level warnings (in red) and the files skipped as not students."""
+    parts = [f'<p style="color:#b00;font-weight:bold">⚠ {_t(w, lang)}</p>' for w in s.warnings]
+    if s.skipped:
+        items = "".join(f"<li>{escape(path)}: {_t(reason, lang)}</li>" for path, reason in s.skipped)
+        head = _t(Message("학생 제출물이 아니라 건너뛴 파일", "Skipped (not students)"), lang)
+        parts.append(f"<details><summary>{head} ({len(s.skipped)})</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
 def _charts(s: Summary, totals: list[float], font: str | None, lang: str) -> str:
     korean = lang != "en" and font is not None
     hist = histogram_png(totals, s.max_points, font, korean)
@@ -128,6 +138,6 @@ def render_html(
         f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "ko"}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{CSS}</style></head><body>"
         f"<h1>{title}</h1><p>{escape(pack.id)} · {stamp}</p>"
-        f"{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}{_table(df, results, pack, lang)}"
+        f"{_warnings(s, lang)}{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}{_table(df, results, pack, lang)}"
         "</body></html>\n"
     )

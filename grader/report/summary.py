@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -33,6 +33,8 @@ class Summary:
     pass_rates: dict[str, float]  # check id → share of graded students passing
     needs_review: list[tuple[str, list[str]]]  # (student, check ids)
     report_dir: Path | None = None
+    warnings: list[Message] = field(default_factory=list)  # run-level problems, shown loudly
+    skipped: list[tuple[str, Message]] = field(default_factory=list)  # files that are not students, and why
 
 
 def _status_counts(results: list[SubmissionResult]) -> dict[str, int]:
@@ -53,8 +55,36 @@ def _pass_rates(graded: list[SubmissionResult], ids: list[str]) -> dict[str, flo
     return {i: (passed[i] / len(graded) if graded else 0.0) for i in ids}
 
 
-def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None = None) -> Summary:
-    """Summarise a run: counts, mean/median of graded totals, most failed checks, reviews."""
+def all_late_warning(results: list[SubmissionResult], pack: Pack) -> Message | None:
+    """Every dated submission is after the deadline: almost surely another semester's deadline."""
+    dated = [r.submission for r in results if r.submission.submitted_at]
+    if not dated or not all(s.late for s in dated):
+        return None
+    deadline = next((s.extra.get("deadline") for s in dated if s.extra.get("deadline")), "?")
+    return Message(
+        f"모든 제출물({len(dated)}개)이 마감({deadline}) 이후에 올라왔습니다. 다른 학기의 마감일일 가능성이 큽니다: "
+        f"--deadline을 주거나 kubig-class.toml의 [weeks.{pack.id}] deadline에 이번 학기 마감을 설정하세요.",
+        f"Every submission ({len(dated)}) is after the deadline ({deadline}): likely the wrong semester's "
+        f"deadline: pass --deadline or set it in kubig-class.toml ([weeks.{pack.id}] deadline).",
+    )
+
+
+def run_warnings(results: list[SubmissionResult], pack: Pack, run: dict | None = None) -> list[Message]:
+    """Run-level warnings: those the sources reported (run["warnings"]) plus the all-late one."""
+    out = [Message(**w) for w in (run or {}).get("warnings", [])]
+    late = all_late_warning(results, pack)
+    if late is not None:
+        out.append(late)
+    return out
+
+
+def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None = None,
+            run: dict | None = None) -> Summary:
+    """Summarise a run: counts, mean/median of graded totals, most failed checks, reviews, warnings.
+
+    run is the run's JSON-able context (grader.cli: deadline and where it came from, the
+    files skipped as not students, the sources' warnings).
+    """
     ordered = order_results(results)
     graded = [r for r in ordered if r.status == "graded"]
     totals = [r.total for r in graded]
@@ -72,6 +102,8 @@ def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None
         pass_rates=_pass_rates(graded, ids),
         needs_review=[(student_name(r), needs_review(r)) for r in ordered if needs_review(r)],
         report_dir=report_dir,
+        warnings=run_warnings(results, pack, run),
+        skipped=[(s["path"], Message(**s["reason"])) for s in (run or {}).get("skipped", [])],
     )
 
 
@@ -103,11 +135,19 @@ def render_summary(s: Summary, console: Console | None = None, limit: int = 5) -
     console = console or Console()
     console.print(f"[bold]{escape(s.title.ko)} / {escape(s.title.en)}[/] ({escape(s.pack_id)})")
     console.print(_headline(s))
+    for warning in s.warnings:
+        console.print(f"[bold red]경고 / WARNING:[/] {escape(warning.ko)}\n  {escape(warning.en)}")
     if s.most_failed:
         console.print(_failed_table(s, limit))
     if s.needs_review:
         console.print("[bold yellow]검토 필요 / needs review[/]")
         for name, ids in s.needs_review:
             console.print(f"  • {escape(name)}: {escape(', '.join(ids))}")
+    if s.skipped:
+        console.print(f"[bold]학생 제출물이 아니라 건너뛴 파일 / skipped, not students[/] ({len(s.skipped)})")
+        for path, reason in s.skipped[:limit * 6]:
+            console.print(f"  • {escape(path)}: {escape(reason.ko)} / {escape(reason.en)}")
+        if len(s.skipped) > limit * 6:
+            console.print(f"  … +{len(s.skipped) - limit * 6} (scores.json: run.skipped)")
     if s.report_dir is not None:
         console.print(f"보고서 / report: {escape(str(s.report_dir))}")

@@ -109,8 +109,16 @@ def markdown_text(df: pd.DataFrame, pack: Pack) -> str:
     return title + "\n".join([header, rule, *rows]) + "\n"
 
 
-def json_payload(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack) -> dict[str, Any]:
-    """scores.json: the table's records plus the full results (statuses, messages) for reloading."""
+def json_payload(
+    df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, run: dict | None = None
+) -> dict[str, Any]:
+    """scores.json: the table's records plus the full results (statuses, messages) for reloading.
+
+    "run" is the run's context (deadline and its origin, files skipped as not students) and
+    "warnings" the run-level warnings (e.g. every submission after the deadline).
+    """
+    from grader.report.summary import run_warnings
+
     return {
         "format": JSON_FORMAT,
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -124,6 +132,8 @@ def json_payload(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack) 
                 for c in pack.checks
             ],
         },
+        "run": run or {},
+        "warnings": [{"ko": w.ko, "en": w.en} for w in run_warnings(results, pack, run)],
         "records": json.loads(df.to_json(orient="records", force_ascii=False)),
         "results": [r.to_json() for r in results],
     }

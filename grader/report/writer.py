@@ -51,26 +51,28 @@ def _per_student(
 
 
 def write_report(
-    results: list[SubmissionResult], pack: Pack, out_dir: Path, lang: str = "ko"
+    results: list[SubmissionResult], pack: Pack, out_dir: Path, lang: str = "ko", run: dict | None = None
 ) -> ReportPaths:
     """Write scores.{csv,xlsx,md,json}, report.html, results/<key>.json and feedback/<key>.md.
 
     lang ("ko" or "en") picks the language of the HTML page and chart labels; the feedback and
     Gradescope files are always bilingual. scores.json is written last: it is the index.
+    run (JSON-able) is the run's context, kept in scores.json and shown on the page (warnings,
+    skipped files).
     """
     out_dir = Path(out_dir)
     ordered = order_results(results)
     df = scores_frame(ordered, pack)
     font = hangul_font()
     graded_files, feedback_files = _per_student(ordered, pack, out_dir)
-    page = render_html(df, ordered, pack, summary(ordered, pack, out_dir), font, lang)
+    page = render_html(df, ordered, pack, summary(ordered, pack, out_dir, run), font, lang)
     return ReportPaths(
         folder=out_dir,
         csv=write_bytes_atomic(out_dir / "scores.csv", csv_bytes(df)),
         xlsx=write_bytes_atomic(out_dir / "scores.xlsx", xlsx_bytes(df, ordered)),
         markdown=write_text_atomic(out_dir / "scores.md", markdown_text(df, pack)),
         html=write_text_atomic(out_dir / "report.html", page),
-        json=write_json_atomic(out_dir / "scores.json", json_payload(df, ordered, pack)),
+        json=write_json_atomic(out_dir / "scores.json", json_payload(df, ordered, pack, run)),
         results=graded_files,
         feedback=feedback_files,
         font=font,

@@ -133,10 +133,23 @@ def build_submission(
 
 
 def _folder_hint(repo: CachedRepo, tip: str, folder: list[str]) -> str:
+    """What is there instead: the deepest part of folder that exists, and the folders inside it."""
     dirs = sorted({e.path.rsplit("/", 1)[0] for e in repo.ls_tree(tip) if "/" in e.path})
+    all_dirs = sorted({"/".join(d.split("/")[: i + 1]) for d in dirs for i in range(d.count("/") + 1)})
+    depth = 0
+    while depth < len(folder) and any(
+        [p.casefold() for p in d.split("/")] == [p.casefold() for p in folder[: depth + 1]] for d in all_dirs
+    ):
+        depth += 1
+    base = folder[:depth]
+    children = sorted({d.split("/")[depth] for d in all_dirs if d.count("/") >= depth and under(d.split("/"), base)})
     last = folder[-1].casefold() if folder else ""
-    similar = [d for d in dirs if last and last in d.casefold()] or sorted({d.split("/")[0] for d in dirs})
-    return f"{repo.url}: no folder {'/'.join(folder)!r}; folders: {', '.join(similar[:12]) or '(none)'}"
+    similar = [d for d in dirs if last and last in d.casefold()]
+    where = "/".join(base) or "the repository root"
+    hint = f"{repo.url}: no folder {'/'.join(folder)!r}; {where} holds: {', '.join(children[:20]) or '(nothing)'}"
+    if similar:
+        hint += f"; similar: {', '.join(similar[:12])}"
+    return hint + " (pass the right --folder)"
 
 
 def _student_folders(inside: list[tuple[Change, list[str]]], pack: Pack) -> dict[str, tuple[int, str]]:
