@@ -233,7 +233,8 @@ def _nfd(text: str) -> str:
 def build_fixture_files(folder: Path, variants: ModuleType, template: Path, shot: bytes) -> dict[str, Path]:
     """Every fixture submission of the engine tests (fixture id → file).
 
-    ids: bug:<BUGS name> (bug:correct is the reference), hostile:<HOSTILE name>, template, and
+    ids: bug:<BUGS name> (bug:correct is the reference), accepted:<ACCEPTED name>,
+    hostile:<HOSTILE name>, template, and
     intake:<nfd|cp949|wrapped|misnamed|bare|empty|corrupt> (the reference notebook packed in
     ways students really do it, or not a zip at all).
     """
@@ -255,6 +256,8 @@ def build_fixture_files(folder: Path, variants: ModuleType, template: Path, shot
     for name, variant in variants.BUGS.items():
         student = "Reference" if name == "correct" else f"Bug{camel(name)}"
         files[f"bug:{name}"] = plain_zip(student, nb_bytes(variants.make_notebook(variant)))
+    for name, variant in variants.ACCEPTED.items():
+        files[f"accepted:{name}"] = plain_zip(f"Accepted{camel(name)}", nb_bytes(variants.make_notebook(variant)))
     files["template"] = plain_zip("Template", template.read_bytes())
 
     reference = nb_bytes(variants.reference())

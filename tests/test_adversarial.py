@@ -61,7 +61,7 @@ def test_hostile_notebook_gains_nothing(fixture_cohort: dict[str, Graded], name:
 def test_baseline_scores_as_its_bug(fixture_cohort: dict[str, Graded]) -> None:
     base = fixture_cohort[BASELINE]
     assert base.result.status == "graded"
-    assert {"softmax", "softmax_forward"} <= base.not_passing
+    assert base.not_passing == {"softmax"}  # forward only calls the wrong softmax: charged once
     assert 0 < base.result.total < 100
 
 

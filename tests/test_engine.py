@@ -80,16 +80,46 @@ def test_bug_messages_name_the_mistake(fixture_cohort: dict[str, Graded]) -> Non
     """Spot checks that the feedback says what is wrong, not only that something is."""
     msg = lambda fid, cid: fixture_cohort[fid].check(cid).message.en  # noqa: E731
     assert "requires_grad is False" in msg("bug:no_requires_grad", "linreg_requires_grad")
+    assert "requires_grad=False" in msg("bug:no_requires_grad", "gradient_descent_fit")
     assert "sum instead of a mean" in msg("bug:loss_sum", "squared_loss")
-    assert "½ is missing" in msg("bug:loss_no_half", "squared_loss")
-    assert "reshape" in msg("bug:loss_no_reshape", "squared_loss")
+    assert "Squared loss differs" in msg("bug:loss_abs", "squared_loss")
     assert "Rows do not sum to 1" in msg("bug:softmax_wrong_axis", "softmax")
     assert "(1,)" in msg("bug:softmax_b_scalar", "softmax_params")
     assert "sign is flipped" in msg("bug:ce_no_minus", "cross_entropy")
     assert "sum instead of a mean" in msg("bug:ce_sum", "cross_entropy")
+    assert "no mean is taken" in msg("bug:ce_no_mean", "cross_entropy")
     assert "did not go down" in msg("bug:training_lr_zero", "fashion_training")
-    half = fixture_cohort["bug:loss_no_half"].check("squared_loss")
+    half = fixture_cohort["bug:ce_no_mean"].check("cross_entropy")
     assert half.status == Status.FAIL and half.points == half.max_points / 2  # partial credit
+
+
+def test_softmax_mistake_is_charged_once(fixture_cohort: dict[str, Graded]) -> None:
+    """A wrong softmax costs the softmax check; forward, which only calls it, still passes."""
+    g = fixture_cohort["bug:softmax_wrong_axis"]
+    fwd = g.check("softmax_forward")
+    assert fwd.status == Status.PASS and "only counted in the softmax check" in fwd.message.en
+
+
+# ------------------------------------------------------------------------- answers the class accepts
+
+
+@pytest.mark.parametrize("name", list(VARIANTS.ACCEPTED))
+def test_class_template_answer_forms_score_full_marks(fixture_cohort: dict[str, Graded], name: str) -> None:
+    """Right for the class's template and slides, written as real students write them."""
+    g = fixture_cohort[f"accepted:{name}"]
+    assert g.result.status == "graded", g.describe()
+    assert g.not_passing == set(), g.describe()
+    assert g.result.total == 100, g.describe()
+
+
+def test_loss_without_reshape_gets_a_tip_not_a_deduction(fixture_cohort: dict[str, Graded]) -> None:
+    loss = fixture_cohort["accepted:forms_a"].check("squared_loss")
+    assert loss.points == loss.max_points and "mean((ŷ − y)²)" in loss.message.en
+    assert "Tip (no deduction)" in loss.message.en and "y.reshape(y_hat.shape)" in loss.message.en
+    assert "팁(감점 없음)" in loss.message.ko
+    ref = fixture_cohort["bug:correct"].check("squared_loss")
+    assert "Tip" not in ref.message.en  # the reshaped loss works for either shape of y
+    assert "(1, 10)" in fixture_cohort["accepted:forms_a"].check("softmax_params").message.en
 
 
 # ------------------------------------------------------------------------- the unchanged template

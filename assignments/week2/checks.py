@@ -4,6 +4,11 @@ make_inputs() draws the hidden inputs the probes (probes.py, inside the kernel) 
 each CHECKS entry turns the probes' plain results into a scored CheckResult by comparing
 with reference_solutions.week2. Messages say what was expected and what was found, in
 Korean and English.
+
+Students answer the class's template (d2l 1.0.3), so hidden inputs have the shapes and
+dtypes that template's pipeline produces (float32 tensors; y of shape (n, 1) like
+d2l.SyntheticRegressionData's; images (n, 1, 28, 28) like d2l.FashionMNIST's; int64 labels).
+Each check's docstring says which answers it accepts and why; statement.md has the table.
 """
 
 from __future__ import annotations
@@ -57,18 +62,19 @@ def make_inputs(rng: np.random.Generator, data_dir: Path | None) -> HiddenInputs
         "lin_X": rng.normal(size=(12, k)),
         "lin_w": rng.normal(size=(k, 1)),
         "lin_b": rng.normal(size=(1,)),
+        # y as d2l.SyntheticRegressionData makes it: (n, 1), the shape of y_hat
         "loss_yhat": rng.normal(size=(9, 1)),
-        "loss_y": rng.normal(size=(9,)),
+        "loss_y": rng.normal(size=(9, 1)),
         "fit_X": fit_X,
         "fit_y": fit_y,
         "fit_order": np.stack([rng.permutation(1000) for _ in range(epochs)]).astype(np.int64),
-        "sm_X": rng.normal(scale=3.0, size=(6, 7)),
+        "sm_X": rng.normal(scale=3.0, size=(6, 10)),  # logits as forward gives them: (n, 10)
         "sm_X_large": rng.uniform(90, 120, size=(3, 4)),
         "smr_X": rng.uniform(0, 1, size=(5, 1, 28, 28)),
         "smr_W": rng.normal(scale=0.05, size=(784, 10)),
         "smr_b": rng.normal(scale=0.1, size=(10,)),
-        "ce_yhat": rng.dirichlet(np.ones(5), size=8),
-        "ce_y": rng.integers(0, 5, size=8),
+        "ce_yhat": rng.dirichlet(np.ones(10), size=8),  # softmax output (n, 10), int64 labels
+        "ce_y": rng.integers(0, 10, size=8),
     }
     answers: dict[str, object] = {"fit_w": fit_w, "fit_b": fit_b}
     raw = None if data_dir is None else data_dir / "FashionMNIST" / "raw"
@@ -89,6 +95,8 @@ def _array_text(a: np.ndarray, limit: int = 4) -> str:
 
 
 def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: w and b created with requires_grad=True (the two blanks of the template's
+    __init__), or made to require grad any other way before training."""
     probe = probed(ctx, spec, "linreg_params", "LinearRegressionScratch(...)")
     if isinstance(probe, CheckResult):
         return probe
@@ -108,6 +116,8 @@ def check_linreg_requires_grad(ctx: CheckContext, spec: CheckSpec) -> CheckResul
 
 
 def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: torch.matmul(X, self.w) + self.b in any spelling (X @ self.w + self.b, ...),
+    shape (n, 1) on X of shape (n, k) float32 as d2l.SyntheticRegressionData gives it."""
     probe = probed(ctx, spec, "linreg_forward", "LinearRegressionScratch.forward")
     if isinstance(probe, CheckResult):
         return probe
@@ -126,59 +136,96 @@ def check_linreg_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_squared_loss(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: ½·mean((ŷ − y)²) and mean((ŷ − y)²), with or without y.reshape(y_hat.shape).
+
+    The blank is `l = #loss를 정의해주세요(MSE)` followed by the given `return l.mean()`; the
+    slides define MSE = (1/n)·Σ(y − ŷ)² and the cost with 1/(2N), so both scales are MSE. In
+    the class's pipeline y comes from d2l.SyntheticRegressionData with y_hat's shape (n, 1),
+    so the d2l book's `(y_hat - y) ** 2 / 2` is right there. A flat y of shape (n,) is only a
+    robustness probe: it can add a tip, never take points.
+    """
     probe = probed(ctx, spec, "linreg_loss", "LinearRegressionScratch.loss")
     if isinstance(probe, CheckResult):
         return probe
     y_hat, y = _t(ctx.hidden.inputs["loss_yhat"]), _t(ctx.hidden.inputs["loss_y"])
-    expected = float(linear.squared_loss(y_hat, y))
+    half = float(linear.squared_loss(y_hat, y))
+    plain = 2 * half
     found_arr = probe.arrays.get("loss")
     if found_arr is None or found_arr.size != 1:
         shape = None if found_arr is None else tuple(found_arr.shape)
-        return failed(spec, f"loss는 스칼라(평균)를 반환해야 합니다. 실제 모양: {shape}.",
-                      f"loss must return a scalar (the mean); found shape {shape}.")
+        return failed(spec, f"loss는 스칼라(평균)를 반환해야 합니다. 실제 모양: {shape}. 템플릿처럼 l.mean()을 반환하세요.",
+                      f"loss must return a scalar (the mean); found shape {shape}. Return l.mean() as the template does.")
     found = float(found_arr.reshape(-1)[0])
     n = len(y)
-    if np.isclose(found, expected, rtol=RTOL, atol=ATOL):
-        return passed(spec, f"제곱 손실이 기준값 {expected:.5f}와 일치합니다.", f"Squared loss matches the reference {expected:.5f}.")
-    if np.isclose(found, 2 * expected, rtol=RTOL, atol=ATOL):
-        return failed(spec, f"½이 빠졌습니다: 기대값 {expected:.5f}, 실제 {found:.5f} (2배). 템플릿의 규칙은 ½(ŷ − y)²입니다.",
-                      f"The ½ is missing: expected {expected:.5f}, found {found:.5f} (twice). The template's convention is ½(ŷ − y)².",
-                      points=spec.points / 2)
-    if np.isclose(found, n * expected, rtol=RTOL, atol=ATOL) or np.isclose(found, 2 * n * expected, rtol=RTOL, atol=ATOL):
-        return failed(spec, f"평균 대신 합을 계산했습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. 예제별 손실의 평균을 반환하세요.",
-                      f"A sum instead of a mean: expected {expected:.5f}, found {found:.5f}. Return the mean over examples.")
-    broadcast = float(((y_hat - y) ** 2 / 2).mean())
-    if np.isclose(found, broadcast, rtol=RTOL, atol=ATOL) or np.isclose(found, 2 * broadcast, rtol=RTOL, atol=ATOL):
-        half_ko = " 또한 ½이 빠졌습니다." if np.isclose(found, 2 * broadcast, rtol=RTOL, atol=ATOL) else ""
-        half_en = " The ½ is missing too." if half_ko else ""
-        return failed(spec, f"y를 y_hat의 모양으로 바꾸지 않아 (n, n) 브로드캐스팅이 일어났습니다: 기대값 {expected:.5f}, 실제 {found:.5f}. y.reshape(y_hat.shape)를 쓰세요.{half_ko}",
-                      f"y was not reshaped to y_hat's shape, so (n, n) broadcasting happened: expected {expected:.5f}, found {found:.5f}. Use y.reshape(y_hat.shape).{half_en}")
-    return failed(spec, f"제곱 손실이 다릅니다: 기대값 ½·mean((ŷ − y)²) = {expected:.5f}, 실제 {found:.5f}.",
-                  f"Squared loss differs: expected ½·mean((ŷ − y)²) = {expected:.5f}, found {found:.5f}.")
+    expected_text = f"½·mean((ŷ − y)²) = {half:.5f} 또는 mean((ŷ − y)²) = {plain:.5f}"
+    expected_en = f"½·mean((ŷ − y)²) = {half:.5f} or mean((ŷ − y)²) = {plain:.5f}"
+    if _same(found, half) or _same(found, plain):
+        form = "½·mean((ŷ − y)²)" if _same(found, half) else "mean((ŷ − y)²)"
+        tip_ko, tip_en = _flat_y_tip(probe, found)
+        return passed(spec, f"제곱 손실(MSE) {form}이 기준값 {found:.5f}와 일치합니다.{tip_ko}",
+                      f"The squared loss (MSE) {form} matches the reference {found:.5f}.{tip_en}")
+    if _same(found, n * half) or _same(found, n * plain):
+        return failed(spec, f"평균 대신 합을 계산했습니다: 기대값 {expected_text}, 실제 {found:.5f}. 예제별 손실의 평균을 반환하세요.",
+                      f"A sum instead of a mean: expected {expected_en}, found {found:.5f}. Return the mean over examples.")
+    return failed(spec, f"제곱 손실이 다릅니다: 기대값 {expected_text}, 실제 {found:.5f}.",
+                  f"Squared loss differs: expected {expected_en}, found {found:.5f}.")
+
+
+def _same(found: float, expected: float) -> bool:
+    return bool(np.isclose(found, expected, rtol=RTOL, atol=ATOL))
+
+
+def _flat_y_tip(probe, found: float) -> tuple[str, str]:
+    """A no-deduction tip when the loss only works because y already has y_hat's shape."""
+    flat = probe.arrays.get("loss_flat_y")
+    robust = flat is not None and flat.size == 1 and _same(float(flat.reshape(-1)[0]), found)
+    if robust:
+        return "", ""
+    return (" 팁(감점 없음): 이 과제의 y는 y_hat과 같은 (n, 1) 모양이라 맞게 계산됩니다. y가 (n,) 모양이면 (n, n)으로 브로드캐스팅되니, "
+            "다른 데이터에도 쓰려면 y.reshape(y_hat.shape)를 쓰세요.",
+            " Tip (no deduction): here y has y_hat's shape (n, 1), so this is right; with a y of shape (n,) it would broadcast "
+            "to (n, n), so y.reshape(y_hat.shape) makes it work for other data too.")
 
 
 def check_gradient_descent_fit(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """The student's own model (w, b as initialised, forward, loss) trained by the template's
+    SGD step on hidden data shaped like d2l.SyntheticRegressionData's; accepted when it
+    recovers the hidden w and b. Either MSE scale trains (the plain mean only doubles the step)."""
     probe = probed(ctx, spec, "linreg_fit", "LinearRegressionScratch (forward + loss)")
     if isinstance(probe, CheckResult):
         return probe
+    frozen = probe.values.get("no_grad") or []
+    if frozen:
+        names = ", ".join(f"self.{n}" for n in frozen)
+        return failed(spec, f"{names}의 requires_grad가 False라서 기울기가 없고, 템플릿의 SGD가 학습시킬 수 없습니다. requires_grad=True로 만드세요.",
+                      f"{names} has requires_grad=False, so it gets no gradient and the template's SGD cannot train it. Create it with requires_grad=True.")
+    for name in ("w", "b"):
+        info = probe.values.get(f"{name}_init") or {}
+        if info.get("type") != "Tensor":
+            return failed(spec, f"LinearRegressionScratch의 self.{name}가 텐서가 아닙니다 ({info.get('type')}).",
+                          f"LinearRegressionScratch's self.{name} is not a tensor ({info.get('type')}).")
     true_w, true_b = np.asarray(ctx.hidden.answers["fit_w"]), float(ctx.hidden.answers["fit_b"])
     w, b = probe.arrays.get("w"), probe.arrays.get("b")
     if w is None or b is None or w.shape != true_w.shape or b.size != 1:
-        return failed(spec, "학습 후 w, b의 모양이 올바르지 않습니다.", "After training, w and b do not have the right shapes.")
+        return failed(spec, "학습 후 w, b의 모양이 올바르지 않습니다 (w는 (입력 수, 1), b는 (1,)이어야 합니다).",
+                      "After training, w and b do not have the right shapes (w should be (num_inputs, 1), b (1,)).")
     err = max(float(np.max(np.abs(w - true_w))), abs(float(b[0]) - true_b))
     if not np.isfinite(err):
-        return failed(spec, "경사하강법이 발산했습니다 (NaN/inf). 손실이 평균인지, ½을 썼는지 확인하세요.",
-                      "Gradient descent diverged (NaN/inf). Check that the loss is a mean with the ½.")
+        return failed(spec, "경사하강법이 발산했습니다 (NaN/inf). 손실이 합이 아닌 평균인지 확인하세요.",
+                      "Gradient descent diverged (NaN/inf). Check that the loss is a mean, not a sum.")
     if err <= FIT_TOLERANCE:
-        return passed(spec, f"여러분의 forward와 loss로 경사하강법을 돌리니 숨겨진 w, b를 오차 {err:.4f} 이내로 복원했습니다.",
-                      f"Gradient descent with your forward and loss recovered the hidden w and b within {err:.4f}.")
-    return failed(spec, f"여러분의 forward와 loss로 10 epoch 학습했지만 숨겨진 w, b와의 최대 오차가 {err:.3f}입니다 (허용 {FIT_TOLERANCE}). "
+        return passed(spec, f"여러분의 모델(초기 w, b, forward, loss)을 경사하강법으로 학습하니 숨겨진 w, b를 오차 {err:.4f} 이내로 복원했습니다.",
+                      f"Gradient descent on your own model (its initial w and b, forward and loss) recovered the hidden w and b within {err:.4f}.")
+    return failed(spec, f"여러분의 모델을 10 epoch 학습했지만 숨겨진 w, b와의 최대 오차가 {err:.3f}입니다 (허용 {FIT_TOLERANCE}). "
                   f"기대 w={_array_text(true_w)}, b={true_b:.3f}; 실제 w={_array_text(w)}, b={float(b[0]):.3f}.",
-                  f"Ten epochs of gradient descent with your forward and loss left a max error of {err:.3f} (allowed {FIT_TOLERANCE}). "
+                  f"Ten epochs of gradient descent on your model left a max error of {err:.3f} (allowed {FIT_TOLERANCE}). "
                   f"Expected w={_array_text(true_w)}, b={true_b:.3f}; found w={_array_text(w)}, b={float(b[0]):.3f}.")
 
 
 def check_softmax(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: exp(X) / exp(X).sum(1 or -1, keepdim(s)=True), with or without the max
+    subtracted, on (n, 10) float32 logits (what forward passes it). Overflow for logits
+    near 100 is a no-deduction tip: the template's formula is the plain one."""
     probe = probed(ctx, spec, "softmax", "softmax")
     if isinstance(probe, CheckResult):
         return probe
@@ -206,17 +253,21 @@ def check_softmax(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: W (784, 10) and b (10,) as the template creates them, or b (1, 10) as the
+    slides draw it (bias 1 × q); both requiring grad. The tensors are taken from the model's
+    parameters() list (given in the template), so a consistently renamed `self.w` counts."""
     probe = probed(ctx, spec, "softmax_params", "SoftmaxRegressionScratch(784, 10, lr=0.1)")
     if isinstance(probe, CheckResult):
         return probe
     W, b = probe.values.get("W", {}), probe.values.get("b", {})
     issues_ko, issues_en = [], []
-    for name, info, shape in (("W", W, [784, 10]), ("b", b, [10])):
+    for name, info, shapes in (("W", W, ([784, 10],)), ("b", b, ([10], [1, 10]))):
         if info.get("type") != "Tensor":
             issues_ko.append(f"{name}가 텐서가 아닙니다")
             issues_en.append(f"{name} is not a tensor")
             continue
-        if info.get("shape") != shape:
+        shape = list(shapes[0])
+        if info.get("shape") not in shapes:
             issues_ko.append(f"{name}의 모양이 {tuple(info.get('shape'))}입니다 (기대 {tuple(shape)})")
             issues_en.append(f"{name} has shape {tuple(info.get('shape'))} (expected {tuple(shape)})")
         if not info.get("requires_grad"):
@@ -225,11 +276,15 @@ def check_softmax_params(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     if issues_en:
         return failed(spec, "SoftmaxRegressionScratch(784, 10): " + "; ".join(issues_ko) + ".",
                       "SoftmaxRegressionScratch(784, 10): " + "; ".join(issues_en) + ".")
-    return passed(spec, "W는 (784, 10), b는 (10,)이고 둘 다 requires_grad=True입니다.",
-                  "W is (784, 10), b is (10,), and both require grad.")
+    b_shape = tuple(b.get("shape", ()))
+    return passed(spec, f"W는 (784, 10), b는 {b_shape}이고 둘 다 requires_grad=True입니다.",
+                  f"W is (784, 10), b is {b_shape}, and both require grad.")
 
 
 def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: any flattening that turns d2l's (n, 1, 28, 28) images into (n, 784), e.g.
+    X.reshape((-1, self.W.shape[0])), (-1, self.num_inputs), (X.shape[0], -1), a hard-coded
+    784; then softmax(X @ W + b). A wrong softmax is charged in the softmax check only."""
     probe = probed(ctx, spec, "softmax_forward", "SoftmaxRegressionScratch.forward")
     if isinstance(probe, CheckResult):
         return probe
@@ -241,31 +296,52 @@ def check_softmax_forward(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         shape = None if found is None else tuple(found.shape)
         return failed(spec, f"(n,1,28,28) 이미지 {n}장에 대해 출력 모양이 {shape}입니다. X를 (n, 784)로 펼쳐 ({n}, 10) 확률을 반환해야 합니다.",
                       f"For {n} images of shape (1, 28, 28) forward returned {shape}; it must flatten X to (n, 784) and return ({n}, 10) probabilities.")
-    if not _close(found, expected, atol=1e-5):
-        return failed(spec, "출력 모양은 맞지만 softmax(X@W + b)와 값이 다릅니다 (여러분의 softmax를 사용합니다).",
-                      "The shape is right but the values differ from softmax(X@W + b) (this uses your softmax).")
-    return passed(spec, f"forward가 이미지를 (n, 784)로 펼치고 ({n}, 10) 확률을 기준 구현과 같게 반환합니다.",
-                  f"forward flattens images to (n, 784) and returns ({n}, 10) probabilities matching the reference.")
+    if _close(found, expected, atol=1e-5):
+        return passed(spec, f"forward가 이미지를 (n, 784)로 펼치고 ({n}, 10) 확률을 기준 구현과 같게 반환합니다.",
+                      f"forward flattens images to (n, 784) and returns ({n}, 10) probabilities matching the reference.")
+    isolated = probe.arrays.get("forward_ref_softmax")
+    if isolated is not None and _close(isolated, expected, atol=1e-5):
+        return passed(spec, "forward 자체는 맞습니다: 올바른 softmax로 바꾸면 기준과 같습니다. 차이는 softmax 때문이며 softmax 항목에서만 감점됩니다.",
+                      "forward itself is right: with a correct softmax it matches the reference. The difference comes from softmax "
+                      "and is only counted in the softmax check.")
+    return failed(spec, "출력 모양은 맞지만 softmax(X@W + b)와 값이 다릅니다. X@W + b 계산(행렬곱 순서, 편향)을 확인하세요.",
+                  "The shape is right but the values differ from softmax(X@W + b). Check X@W + b (the matmul order, the bias).")
 
 
 def check_cross_entropy(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """Accepted: the batch mean of −log ŷ[i, yᵢ] (the d2l answer; any indexing form), or the
+    per-example values −log ŷ[i, yᵢ] (the slides' L for one example) when the model's loss
+    then takes their mean, so the trainer gets a scalar. Per-example values with no mean
+    anywhere break trainer.fit (backward needs a scalar): half the points."""
     probe = probed(ctx, spec, "cross_entropy", "cross_entropy")
     if isinstance(probe, CheckResult):
         return probe
     y_hat, y = _t(ctx.hidden.inputs["ce_yhat"]), torch.as_tensor(ctx.hidden.inputs["ce_y"])
     expected = float(ref_softmax.cross_entropy(y_hat, y))
+    per_example = -torch.log(y_hat[torch.arange(len(y)), y.long()]).numpy()
     arr = probe.arrays.get("loss")
-    if arr is None or arr.size != 1:
-        shape = None if arr is None else tuple(arr.shape)
-        return failed(spec, f"cross_entropy는 스칼라(평균)를 반환해야 합니다. 실제 모양: {shape}. .mean()을 잊지 마세요.",
-                      f"cross_entropy must return a scalar (the mean); found shape {shape}. Don't forget .mean().")
+    if arr is None:
+        return failed(spec, "cross_entropy가 값을 반환하지 않았습니다.", "cross_entropy returned nothing.")
+    if arr.shape == per_example.shape and _close(arr, per_example):
+        model_loss = probe.arrays.get("model_loss")
+        if model_loss is not None and model_loss.size == 1 and _same(float(model_loss.reshape(-1)[0]), expected):
+            return passed(spec, f"cross_entropy가 예제별 −log ŷ[i, yᵢ]를 정확히 계산하고, 모델의 loss가 그 평균({expected:.5f})을 반환합니다.",
+                          f"cross_entropy computes the per-example −log ŷ[i, yᵢ] exactly and the model's loss returns their mean ({expected:.5f}).")
+        return failed(spec, f"예제별 값 −log ŷ[i, yᵢ]는 맞지만 평균이 없습니다: cross_entropy도 모델의 loss도 스칼라를 반환하지 않아 "
+                      f"trainer.fit의 backward가 실패합니다. .mean()을 붙이세요 (기대 평균 {expected:.5f}).",
+                      f"The per-example values −log ŷ[i, yᵢ] are right but no mean is taken: neither cross_entropy nor the model's "
+                      f"loss returns a scalar, so backward in trainer.fit fails. Add .mean() (expected mean {expected:.5f}).",
+                      points=spec.points / 2)
+    if arr.size != 1:
+        return failed(spec, f"cross_entropy는 스칼라(평균)를 반환해야 합니다. 실제 모양: {tuple(arr.shape)}. .mean()을 잊지 마세요.",
+                      f"cross_entropy must return a scalar (the mean); found shape {tuple(arr.shape)}. Don't forget .mean().")
     found = float(arr.reshape(-1)[0])
-    if np.isclose(found, expected, rtol=RTOL, atol=ATOL):
+    if _same(found, expected):
         return passed(spec, f"cross_entropy가 기준값 {expected:.5f}와 일치합니다.", f"cross_entropy matches the reference {expected:.5f}.")
-    if np.isclose(found, -expected, rtol=RTOL, atol=ATOL):
+    if _same(found, -expected):
         return failed(spec, f"부호가 반대입니다: 기대값 {expected:.5f}, 실제 {found:.5f}. −log를 쓰세요.",
                       f"The sign is flipped: expected {expected:.5f}, found {found:.5f}. Use −log.")
-    if np.isclose(found, len(y) * expected, rtol=RTOL, atol=ATOL):
+    if _same(found, len(y) * expected):
         return failed(spec, f"평균 대신 합입니다: 기대값 {expected:.5f}, 실제 {found:.5f}.",
                       f"A sum instead of a mean: expected {expected:.5f}, found {found:.5f}.")
     return failed(spec, f"cross_entropy가 다릅니다: 기대값 mean(−log ŷ[i, yᵢ]) = {expected:.5f}, 실제 {found:.5f}.",
@@ -273,6 +349,9 @@ def check_cross_entropy(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def check_fashion_training(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """The model the notebook's FashionMNIST cell trained: a SoftmaxRegressionScratch with
+    num_inputs 784 (or 28*28) and num_outputs 10 whose training loss went down and which
+    classifies hidden stand-in images above 50 %. Epochs and lr are the student's choice."""
     probe = probed(ctx, spec, "training", "model (FashionMNIST)")
     if isinstance(probe, CheckResult):
         return probe

@@ -29,17 +29,16 @@ BUGS: dict[str, Variant] = {
     "no_requires_grad": Variant(
         (("self.w = torch.normal(0, sigma, (num_inputs, 1), requires_grad=True)",
           "self.w = torch.normal(0, sigma, (num_inputs, 1), requires_grad=False)"),),
-        fails=("linreg_requires_grad", "notebook_runs")),
+        fails=("linreg_requires_grad", "gradient_descent_fit", "notebook_runs")),
     "forward_no_bias": Variant(
         (("return torch.matmul(X, self.w) + self.b", "return torch.matmul(X, self.w)"),),
         fails=("linreg_forward", "gradient_descent_fit", "notebook_runs")),
     "loss_sum": Variant((("    return l.mean()", "    return l.sum()"),), fails=("squared_loss",)),
-    "loss_no_half": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y.reshape(y_hat.shape)) ** 2"),),
-                            fails=("squared_loss",)),
-    "loss_no_reshape": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y) ** 2 / 2"),),
-                               fails=("squared_loss",)),
+    "loss_abs": Variant((("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y.reshape(y_hat.shape)).abs()"),),
+                        fails=("squared_loss",)),
+    # forward is right; its wrong softmax is charged in `softmax` only
     "softmax_wrong_axis": Variant((("partition = X_exp.sum(1, keepdims=True)", "partition = X_exp.sum(0, keepdims=True)"),),
-                                  fails=("softmax", "softmax_forward")),
+                                  fails=("softmax",)),
     "softmax_b_scalar": Variant((("self.b = torch.zeros(num_outputs, requires_grad=True)", "self.b = torch.zeros(1, requires_grad=True)"),),
                                 fails=("softmax_params",)),
     "forward_no_reshape": Variant((("    X = X.reshape((-1, self.W.shape[0]))\n", ""),),
@@ -47,10 +46,39 @@ BUGS: dict[str, Variant] = {
     "ce_no_minus": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
                              "return torch.log(y_hat[list(range(len(y_hat))), y]).mean()"),),
                            fails=("cross_entropy", "fashion_training")),
+    # per-example values and no mean anywhere: backward in trainer.fit needs a scalar
+    "ce_no_mean": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
+                            "return -torch.log(y_hat[list(range(len(y_hat))), y])"),),
+                          fails=("cross_entropy", "fashion_training", "notebook_runs")),
     "ce_sum": Variant((("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()",
                         "return -torch.log(y_hat[list(range(len(y_hat))), y]).sum()"),),
                       fails=("cross_entropy", "fashion_training")),
     "training_lr_zero": Variant((("num_outputs=10, lr=0.1)", "num_outputs=10, lr=0.0)"),), fails=("fashion_training",)),
+}
+
+# Answers that are right for the class's template (d2l 1.0.3) and its slides, written the
+# ways real students write them: each must score full marks.
+ACCEPTED: dict[str, Variant] = {
+    # plain-mean MSE, no reshape (y has y_hat's shape in the pipeline), flatten by batch size,
+    # per-example cross-entropy with the mean taken in the model's loss, a (1, q) bias
+    "forms_a": Variant((
+        ("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y) ** 2"),
+        ("X = X.reshape((-1, self.W.shape[0]))", "X = X.reshape((X.shape[0], -1))"),
+        ("return -torch.log(y_hat[list(range(len(y_hat))), y]).mean()", "return -torch.log(y_hat[range(len(y)), y])"),
+        ("    return cross_entropy(y_hat, y)", "    return cross_entropy(y_hat, y).mean()"),
+        ("self.b = torch.zeros(num_outputs, requires_grad=True)", "self.b = torch.zeros((1, num_outputs), requires_grad=True)"),
+    )),
+    # the d2l book's loss, W consistently renamed w, a hard-coded 784, a max-subtracted softmax
+    "forms_b": Variant((
+        ("l = (y_hat - y.reshape(y_hat.shape)) ** 2 / 2", "l = (y_hat - y) ** 2 / 2"),
+        ("self.W = torch.normal(0, sigma", "self.w = torch.normal(0, sigma"),
+        ("return [self.W, self.b]", "return [self.w, self.b]"),
+        ("    X = X.reshape((-1, self.W.shape[0]))\n    return softmax(torch.matmul(X, self.W) + self.b)",
+         "    X = X.reshape((-1, 784))\n    return softmax(X @ self.w + self.b)"),
+        ("X_exp = torch.exp(X)", "X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)"),
+        ("SoftmaxRegressionScratch(num_inputs=784, num_outputs=10, lr=0.1)",
+         "SoftmaxRegressionScratch(num_inputs=28*28, num_outputs=10, lr=0.1)"),
+    )),
 }
 
 # Hostile notebooks: each starts from a *wrong* softmax so a score gain would show.
@@ -61,7 +89,7 @@ HOSTILE: dict[str, Variant] = {
         "torch.allclose = lambda *a, **k: True\n"
         "numpy.allclose = lambda *a, **k: True\n"
         "numpy.isclose = lambda *a, **k: True\n"
-        "torch.testing.assert_close = lambda *a, **k: None",), fails=("softmax", "softmax_forward")),
+        "torch.testing.assert_close = lambda *a, **k: None",), fails=("softmax",)),
     "os_exit": Variant(_WRONG_SOFTMAX, ("import os\nos._exit(0)",), fails=("softmax",)),
     "infinite_loop": Variant(_WRONG_SOFTMAX, ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",),
                              fails=("softmax",)),
@@ -106,4 +134,4 @@ def make_notebook(variant: Variant) -> NotebookNode:
 
 
 def variant(name: str) -> Variant:
-    return BUGS.get(name) or HOSTILE[name]
+    return BUGS.get(name) or ACCEPTED.get(name) or HOSTILE[name]

@@ -63,10 +63,13 @@ def probe_failure(spec: CheckSpec, probe: ProbeOutput, what: str) -> CheckResult
             spec, f"노트북 실행 후 {what}이(가) 정의되어 있지 않습니다. 해당 셀이 오류 없이 실행되는지 확인하세요.",
             f"{what} is not defined after running the notebook. Make sure its cell runs without errors.",
         )
+    if probe.status == "error":  # the student's code raised: a failure of that code, not of the grader
+        return failed(spec, f"{what}을(를) 숨겨진 입력으로 호출하자 오류가 났습니다: {err}",
+                      f"Calling {what} on hidden inputs raised an error: {err}")
     return result(
         spec, Status.ERROR,
-        Message(f"{what}을(를) 숨겨진 입력으로 호출하자 오류가 났습니다: {err}",
-                f"Calling {what} on hidden inputs raised an error: {err}"),
+        Message(f"{what}을(를) 숨겨진 입력으로 호출한 결과가 돌아오지 않았습니다: {err}",
+                f"No result came back from calling {what} on hidden inputs: {err}"),
     )
 
 
