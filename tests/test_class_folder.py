@@ -150,3 +150,12 @@ def test_partial_clone_gives_unreadable_rows(pack, tmp_path, partial_clone):
     # because the bare notebook of 21기_이준언 holds the same bytes (git knows that without the blob)
     skipped = {s.path: s.reason for s in found.skipped}
     assert "21기_이준언" in skipped["DL_2주차_과제.ipynb"].en
+
+
+def test_shallow_clone_warns_that_times_are_unknown(pack, tmp_path):
+    f = build_folder_repo(tmp_path / "origin", pack)
+    shallow = tmp_path / "shallow"
+    git("clone", "-q", "--depth", "1", f.path.as_uri(), str(shallow))
+    found = discover_class_repo(str(shallow), FOLDER, pack, tmp_path / "c", tmp_path / "m")
+    assert len(found) == 6 and all(s.path is not None for s in found)  # the tip's blobs are all there
+    assert any("history is shallow" in w.en and "얕은 클론" in w.ko for w in found.warnings)

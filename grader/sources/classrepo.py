@@ -351,6 +351,15 @@ def discover_class_repo(
             if twins:
                 sub.extra["same_bytes_as"] = twins
             out.append(sub)
+        if (repo.path / "shallow").exists():
+            cut = ", ".join(line[:10] for line in (repo.path / "shallow").read_text().split())
+            out.warnings.append(Message(
+                f"저장소 기록이 잘려 있습니다 (얕은 클론, 커밋 {cut}에서 끊김): 그 이전에 올린 파일도 모두 그 커밋 "
+                "시각에 올린 것으로 보이므로 마감/지각 판정을 믿을 수 없습니다. 전체 클론이나 원격 저장소 주소로 다시 채점하세요.",
+                f"The repository's history is shallow (cut off at commit {cut}): files uploaded earlier all "
+                "look as if uploaded at that commit, so deadline and lateness cannot be trusted. Grade a full "
+                "clone or the remote URL instead.",
+            ))
         if unreadable:
             out.warnings.append(Message(
                 f"{unreadable}명의 제출물을 저장소에서 읽을 수 없습니다 (git 객체 없음){repo.incomplete_note()}. "
