@@ -352,7 +352,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
     render_summary(summary(run.results, pack, out, run_info), Console())
     console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
     console.print(f"[bold]report:[/bold] {out.resolve()}")
-    if not run.interrupted and all(r.submission.path is None for r in run.results):
+    if not run.interrupted and run.results and all(r.submission.path is None for r in run.results):
         console.print("[red]어떤 제출물도 읽지 못했습니다 (위의 행별 상태 참고) / no submission could be read "
                       "(see each row's status)[/red]")
         raise typer.Exit(1)
