@@ -46,9 +46,11 @@ class CheckResult:
     max_points: float
     message: Message
     title: Message | None = None
+    # for session leaders only (scores.json); never part of the student's message or feedback
+    diagnostics: tuple[Message, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "status": str(self.status),
             "points": self.points,
@@ -56,6 +58,9 @@ class CheckResult:
             "message": {"ko": self.message.ko, "en": self.message.en},
             "title": None if self.title is None else {"ko": self.title.ko, "en": self.title.en},
         }
+        if self.diagnostics:
+            data["diagnostics"] = [{"ko": m.ko, "en": m.en} for m in self.diagnostics]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "CheckResult":
@@ -67,6 +72,7 @@ class CheckResult:
             max_points=float(data["max_points"]),
             message=Message(**data["message"]),
             title=Message(**title) if title else None,
+            diagnostics=tuple(Message(**m) for m in data.get("diagnostics", ())),
         )
 
 

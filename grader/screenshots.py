@@ -23,9 +23,14 @@ How the reading works:
    heavy JPEG) is read as 5/6 or 3/8 almost at random, so there every read must agree.
 5. Configuration: top-bar values under their labels (validated against Playground's menus),
    slider captions ("Noise: 0", "Batch size: 10", "test data: 50%"), "N HIDDEN LAYERS" and the
-   "N neurons" captions; pixels give the dataset (the thumbnail under "DATA" with the black
-   frame) and the input features (framed boxes under "FEATURES").  Keys use Playground's own
-   names: ``activation`` "tanh", ``dataset`` "spiral", ``features`` ["x", "xSquared", ...].
+   "N neurons" captions; pixels give the input features (framed boxes under "FEATURES") and
+   the dataset: the thumbnail under "DATA" with the black frame, accepted only when its place
+   in the 2×2 grid and its picture (ring, quadrants, two clusters or spiral arms) name the same
+   dataset (and the address bar, when in the shot, too).  Keys use Playground's own names:
+   ``activation`` "tanh", ``dataset`` "spiral", ``features`` ["x", "xSquared", ...].
+6. ``playground_check`` judges every screenshot of a submission (``judge_screenshot``: an
+   allowed dataset — spiral or XOR — test loss and epoch within the limits) and passes when
+   one does; anything it could not read makes it "needs-review", never a silent pass.
 
 Tesseract runs with ``OMP_THREAD_LIMIT=1`` (unless the caller set it; set only around the
 calls): its OpenMP threads make single-image OCR 3-4x slower on small, busy machines.
@@ -48,10 +53,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from grader.models import CheckResult, Message, Status
 
-__all__ = ["PlaygroundReading", "read_playground", "playground_check", "RERUN_KEYS"]
-
-#: Config keys that must have been read before ``playground_check`` calls ``rerun``.
-RERUN_KEYS: tuple[str, ...] = ("dataset", "learning_rate", "activation", "hidden_layers")
+__all__ = ["PlaygroundReading", "read_playground", "playground_check", "judge_screenshot", "ShotVerdict",
+           "config_complete", "ALLOWED_DATASETS", "CONFIG_KEYS"]
 
 # Values Playground offers in its drop-downs / sliders (used to validate OCR).
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -893,8 +896,53 @@ def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
 
 
 def _dataset(words: list[_Word], rgb: Image.Image, problem: object) -> str | None:
-    """Which thumbnail under "DATA" has the black selection frame."""
+    """The selected dataset: the thumbnail under "DATA" with the black frame, or ``None``.
+
+    Two independent readings must agree, else ``None`` (the check then asks for a review):
+
+    - where the framed thumbnail sits: its unselected (faded) neighbour in the 2×2 grid is on
+      its left (right column: xor, spiral) or on its right (left column: circle, gauss);
+    - what it shows (``_thumbnail_kind``): a blob inside a ring (circle), colours by quadrant
+      (xor), two clusters (gauss) or two interleaved arms (spiral).
+
+    The page's address, when the browser bar is in the shot ("…&dataset=xor&…"), must agree too.
+    """
     import numpy as np
+
+    frame = _selected_thumbnail(words, rgb)
+    if frame is None:
+        return None
+    fx0, fy0, fx1, fy1 = frame
+    fw, fh = fx1 - fx0 + 1, fy1 - fy0 + 1
+    a = np.asarray(rgb).astype(np.int16)
+    gray, sat = a.mean(axis=2), a.max(axis=2) - a.min(axis=2)
+    faded = (sat > 20) & (gray > 170)  # the unselected thumbnails' pale dots
+
+    def mass(xa: float, xb: float) -> int:
+        xa, xb = max(0, round(xa)), min(a.shape[1], round(xb))
+        return int(faded[fy0:fy1 + 1, xa:xb].sum()) if xb > xa else 0
+
+    left, right = mass(fx0 - 1.5 * fw, fx0 - 0.05 * fw), mass(fx1 + 0.05 * fw, fx1 + 1.5 * fw)
+    enough = 0.03 * fw * fh
+    col = 1 if left >= max(3 * right, enough) else 0 if right >= max(3 * left, enough) else None
+    if col is None:
+        return None
+    if problem == "regression":  # one row of two; every regression dataset fails the task anyway
+        return DATASETS["regression"][col]
+    m = max(1, round(0.12 * fw))
+    kind = _thumbnail_kind(a[fy0 + m:fy1 + 1 - m, fx0 + m:fx1 + 1 - m])
+    if kind is None or DATASETS["classification"].index(kind) % 2 != col:
+        return None
+    urls = {m.group(1) for w in words for m in re.finditer(r"[#&?]dataset=([a-z]+)", w.text)}
+    if urls and urls != {kind}:
+        return None
+    return kind
+
+
+def _selected_thumbnail(words: list[_Word], rgb: Image.Image) -> tuple[int, int, int, int] | None:
+    """Box (x0, y0, x1, y1) of the black, hollow, square frame between "DATA" and "Ratio"."""
+    import numpy as np
+    from scipy import ndimage
 
     heads = [w for w in words if w.text.strip(".:") == "DATA"]
     if not heads:
@@ -907,40 +955,60 @@ def _dataset(words: list[_Word], rgb: Image.Image, problem: object) -> str | Non
         right = min(right, feats[0].x - 0.3 * h)
     ratio = [w for w in words if _is(w, "ratio") and head.y < w.y < head.bottom + 20 * h]
     bottom = min(ratio, key=lambda w: w.y).y - 0.3 * h if ratio else head.bottom + 14 * h
-    box = (round(head.x - 0.5 * h), round(head.bottom + 1.5 * h), round(right), round(bottom))
+    box = (max(0, round(head.x - 1.5 * h)), round(head.bottom + h), min(rgb.width, round(right)),
+           min(rgb.height, round(bottom)))
     if box[2] - box[0] < 4 * h or box[3] - box[1] < 3 * h:
         return None
-    gray, sat, bg = _crop_stats(rgb, box)
-    # rows/cols holding thumbnail pixels (colored dots or faint frames); text rows are grey
-    thumbs = (sat > 20) | ((np.abs(gray - bg) > 4) & (gray > 150))
-    dark = (gray < 70) & (sat < 40)
-    if dark.sum() < 20 or thumbs.sum() < 20:
+    gray, sat, _ = _crop_stats(rgb, box)
+    labels, _ = ndimage.label((gray < 100) & (sat < 60), structure=np.ones((3, 3)))
+    frames = []
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        fh, fw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if fw >= 1.5 * h and 0.75 < fw / fh < 1.33 and (labels[sl] == i).mean() < 0.5:
+            frames.append((fw * fh, sl[1].start + box[0], sl[0].start + box[1],
+                           sl[1].stop - 1 + box[0], sl[0].stop - 1 + box[1]))
+    frames.sort(reverse=True)
+    if not frames or (len(frames) > 1 and frames[1][0] > 0.5 * frames[0][0]):
+        return None  # no frame, or two: not a Playground DATA column we understand
+    return frames[0][1:]
+
+
+def _thumbnail_kind(pixels: "np.ndarray") -> str | None:
+    """Which classification dataset a (selected, full-colour) thumbnail shows, from where its
+    orange and blue dots are; ``None`` when it matches none clearly.
+
+    Measured on real screenshots: xor |quadrant score| ≥ 0.94 (others ≤ 0.1); circle radius
+    ratio 0.39 (others ≥ 0.94); gauss centroid distance 1.2 (others ≤ 0.33); spiral: ratio
+    ≈ 1, distance ≈ 0.32, quadrant score ≈ 0.
+    """
+    import numpy as np
+
+    if pixels.ndim != 3 or min(pixels.shape[:2]) < 8:
         return None
-    ys, xs = np.nonzero(thumbs | dark)
-    # ignore grey text: only keep the block that contains the dark frame
-    dys, dxs = np.nonzero(dark)
-    fx0, fx1, fy0, fy1 = dxs.min(), dxs.max(), dys.min(), dys.max()
-    fw, fh = fx1 - fx0 + 1, fy1 - fy0 + 1
-    if not (0.7 < fw / fh < 1.4) or fw < 1.5 * h:
+    r, b = pixels[..., 0].astype(np.int16), pixels[..., 2].astype(np.int16)
+    orange, blue = r - b > 60, b - r > 60
+    hh, ww = orange.shape
+    need = max(15, 0.01 * hh * ww)
+    if orange.sum() < need or blue.sum() < need:
         return None
-    # the frame must be hollow: its centre is not dark
-    cy, cx = (fy0 + fy1) // 2, (fx0 + fx1) // 2
-    if dark[cy - fh // 4:cy + fh // 4, cx - fw // 4:cx + fw // 4].mean() > 0.2:
-        return None
-    band = (ys >= fy0 - 2 * fh) & (ys <= fy1 + 2 * fh) & (xs >= fx0 - 2 * fw) & (xs <= fx1 + 2 * fw)
-    gx0, gx1 = xs[band].min(), xs[band].max()
-    gy0, gy1 = ys[band].min(), ys[band].max()
-    col = int((fx0 + fx1) / 2 > (gx0 + gx1) / 2) if gx1 - gx0 > 1.5 * fw else None
-    rows = 2 if gy1 - gy0 > 1.5 * fh else 1
-    row = int((fy0 + fy1) / 2 > (gy0 + gy1) / 2) if rows == 2 else 0
-    if col is None:
-        return None
-    kind = "regression" if problem == "regression" else "classification"
-    names = DATASETS[kind]
-    if kind == "classification" and rows != 2:
-        return None
-    idx = row * 2 + col
-    return names[idx] if idx < len(names) else None
+    yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float64)
+    xx, yy = (xx - (ww - 1) / 2) / (ww / 2), (yy - (hh - 1) / 2) / (hh / 2)
+    r_o, r_b = np.hypot(xx[orange], yy[orange]).mean(), np.hypot(xx[blue], yy[blue]).mean()
+    ratio = min(r_o, r_b) / max(r_o, r_b, 1e-9)
+    dist = float(np.hypot(xx[orange].mean() - xx[blue].mean(), yy[orange].mean() - yy[blue].mean()))
+    quadrant = abs(float(np.concatenate([np.sign(xx[orange] * yy[orange]),
+                                         -np.sign(xx[blue] * yy[blue])]).mean()))
+    if quadrant >= 0.7 and ratio > 0.7 and dist < 0.5:
+        return "xor"
+    if quadrant < 0.4 and ratio < 0.6 and dist < 0.5:
+        return "circle"
+    if quadrant < 0.4 and dist > 0.8:
+        return "gauss"
+    if quadrant < 0.3 and ratio > 0.8 and 0.15 < dist < 0.6:
+        return "spiral"
+    return None
 
 
 # --------------------------------------------------------------------------- public API
@@ -1008,69 +1076,170 @@ def _fmt_loss(v: float | None) -> str:
     return "?" if v is None else f"{v:.3f}"
 
 
-def playground_check(image: Path | None, spec_points: float, max_test_loss: float = 0.005,
-                     max_epochs: int = 1000, check_id: str = "playground",
-                     rerun: Callable[[dict], Message | None] | None = None) -> CheckResult:
-    """Grade a Playground screenshot: test loss ≤ ``max_test_loss`` within ``max_epochs``.
+#: The datasets the task allows (session slides: "choose the spiral OR the four-quadrant (XOR) dataset").
+ALLOWED_DATASETS: tuple[str, ...] = ("spiral", "xor")
+#: How each dataset is called in messages (Korean as in the session slides).
+DATASET_NAMES: dict[str, Message] = {
+    "circle": Message("원형(circle)", "circle"),
+    "xor": Message("사분면(XOR)", "four-quadrant (XOR)"),
+    "gauss": Message("가우시안(gauss)", "Gaussian (gauss)"),
+    "spiral": Message("나선(spiral)", "spiral"),
+    "reg-plane": Message("회귀용 평면(reg-plane)", "regression plane (reg-plane)"),
+    "reg-gauss": Message("회귀용 가우시안(reg-gauss)", "regression Gaussian (reg-gauss)"),
+}
 
-    pass: both read and within limits; fail: no screenshot, or a value read beyond a limit;
-    needs-review (0 points for now): loss or epoch not readable.  When the reading reveals
-    the keys in ``RERUN_KEYS``, ``rerun(config)`` is called and its message appended.
+
+def _dataset_name(name: str) -> Message:
+    return DATASET_NAMES.get(name, Message(name, name))
+
+
+@dataclass(frozen=True)
+class ShotVerdict:
+    """One screenshot judged on its own: ``why`` lists the failed or unreadable points."""
+
+    name: str
+    reading: PlaygroundReading
+    status: Status
+    why: tuple[Message, ...] = ()
+
+    def line(self) -> Message:
+        r = self.reading
+        ds = r.config.get("dataset")
+        ds_ko = "데이터셋 ?" if ds is None else f"{_dataset_name(str(ds)).ko} 데이터셋"
+        ds_en = "dataset ?" if ds is None else f"{_dataset_name(str(ds)).en} dataset"
+        epoch = "?" if r.epoch is None else str(r.epoch)
+        verdict = {Status.PASS: Message("기준 충족", "meets the task"),
+                   Status.FAIL: Message("불합격", "does not meet the task"),
+                   }.get(self.status, Message("검토 필요", "needs review"))
+        why_ko = "; ".join(m.ko for m in self.why)
+        why_en = "; ".join(m.en for m in self.why)
+        return Message(
+            f"'{self.name}': {ds_ko}, test loss {_fmt_loss(r.test_loss)}, epoch {epoch} — {verdict.ko}"
+            + (f" ({why_ko})" if why_ko else ""),
+            f"'{self.name}': {ds_en}, test loss {_fmt_loss(r.test_loss)}, epoch {epoch} — {verdict.en}"
+            + (f" ({why_en})" if why_en else ""))
+
+
+def judge_screenshot(name: str, reading: PlaygroundReading, max_test_loss: float = 0.005,
+                     max_epochs: int = 1000, datasets: Sequence[str] = ALLOWED_DATASETS) -> ShotVerdict:
+    """pass: an allowed dataset, test loss and epoch all read and within limits; fail: a value
+    read beyond a limit (or a dataset not allowed); needs-review: otherwise (something unread)."""
+    allowed = " 또는 ".join(_dataset_name(d).ko for d in datasets), " or the ".join(_dataset_name(d).en for d in datasets)
+    loss, epoch, ds = reading.test_loss, reading.epoch, reading.config.get("dataset")
+    bad: list[Message] = []
+    unread: list[Message] = []
+    if ds is not None and ds not in datasets:
+        bad.append(Message(f"{_dataset_name(str(ds)).ko} 데이터셋이 선택되어 있습니다 — 과제는 {allowed[0]} 데이터셋입니다",
+                           f"the {_dataset_name(str(ds)).en} dataset is selected — the task asks for the {allowed[1]} dataset"))
+    if loss is not None and loss > max_test_loss + 1e-9:
+        bad.append(Message(f"test loss {_fmt_loss(loss)} > {max_test_loss:g}", f"test loss {_fmt_loss(loss)} is above {max_test_loss:g}"))
+    if epoch is not None and epoch > max_epochs:
+        bad.append(Message(f"epoch {epoch} > {max_epochs}", f"epoch {epoch} is beyond {max_epochs}"))
+    if bad:
+        return ShotVerdict(name, reading, Status.FAIL, tuple(bad))
+    if not reading.raw_text and not reading.config and reading.problems:
+        unread.append(Message(f"파일을 열 수 없음: {reading.problems[0]}", f"the file could not be read: {reading.problems[0]}"))
+    elif any("no TensorFlow Playground text" in p for p in reading.problems):
+        unread.append(Message("TensorFlow Playground 화면을 찾지 못함", "no TensorFlow Playground page recognised"))
+    else:
+        for label, value in (("test loss", loss), ("epoch", epoch)):
+            if value is None:
+                unread.append(Message(f"{label} 값을 읽을 수 없음(잘렸거나 흐릿함)", f"the {label} could not be read (cropped or blurry)"))
+        if ds is None:
+            unread.append(Message("어떤 데이터셋인지 읽을 수 없음(DATA 칸이 잘렸거나 흐릿함)",
+                                  "the selected dataset could not be read (the DATA column is cropped or unclear)"))
+    if unread:
+        return ShotVerdict(name, reading, Status.NEEDS_REVIEW, tuple(unread))
+    return ShotVerdict(name, reading, Status.PASS)
+
+
+def playground_check(image: Path | Sequence[Path] | None, spec_points: float, max_test_loss: float = 0.005,
+                     max_epochs: int = 1000, check_id: str = "playground",
+                     rerun: Callable[[dict], Message | None] | None = None, *,
+                     names: Sequence[str] | None = None, datasets: Sequence[str] = ALLOWED_DATASETS,
+                     reader: Callable[[Path], PlaygroundReading] | None = None) -> CheckResult:
+    """Grade the Playground screenshot(s): one screenshot on an allowed dataset with test loss
+    ≤ ``max_test_loss`` within ``max_epochs`` is enough.
+
+    Every image is read (``reader``, default ``read_playground``) and listed in the message with
+    its dataset, test loss and epoch.  pass: one image passes; else needs-review (0 points for
+    now) when an image could not be read completely; else fail (no screenshot, or every image
+    breaks a rule).  ``rerun(config)`` (a leader-only diagnostic) is called for the images whose
+    whole configuration was read (``config_complete``); its messages go to
+    ``CheckResult.diagnostics``, never into the student's message.
     """
     title = Message("TensorFlow Playground 스크린샷", "TensorFlow Playground screenshot")
-    want_ko = f"기준: test loss ≤ {max_test_loss:g}, epoch ≤ {max_epochs}"
-    want_en = f"expected: test loss ≤ {max_test_loss:g} within {max_epochs} epochs"
-    if image is None or not Path(image).is_file():
+    allowed_ko = " 또는 ".join(_dataset_name(d).ko for d in datasets)
+    allowed_en = " or the ".join(_dataset_name(d).en for d in datasets)
+    want_ko = f"기준: {allowed_ko} 데이터셋, test loss ≤ {max_test_loss:g}, epoch ≤ {max_epochs}"
+    want_en = f"expected: the {allowed_en} dataset, test loss ≤ {max_test_loss:g} within {max_epochs} epochs"
+    paths = [] if image is None else [Path(image)] if isinstance(image, (str, Path)) else [Path(p) for p in image]
+    labels = list(names) if names is not None else [p.name for p in paths]
+    shots = [(n, p) for n, p in zip(labels, paths) if p.is_file()]
+    if not shots:
         msg = Message(
-            "Playground 스크린샷이 제출되지 않았습니다. Test loss와 Epoch가 함께 보이도록 "
+            "Playground 스크린샷이 제출되지 않았습니다. Test loss와 Epoch, 왼쪽의 DATA 칸이 함께 보이도록 "
             f"TensorFlow Playground 화면 전체를 캡처한 PNG/JPG 파일을 제출해 주세요 ({want_ko}).",
             "No Playground screenshot was submitted. Submit a PNG/JPG capture of the whole "
-            f"TensorFlow Playground page showing both the test loss and the epoch ({want_en}).")
+            f"TensorFlow Playground page showing the test loss, the epoch and the DATA column ({want_en}).")
         return CheckResult(check_id, Status.FAIL, 0.0, spec_points, msg, title)
 
-    reading = read_playground(Path(image))
-    loss, epoch = reading.test_loss, reading.epoch
-    found_ko = f"읽은 값: test loss {_fmt_loss(loss)}, epoch {'?' if epoch is None else epoch}"
-    found_en = f"found: test loss {_fmt_loss(loss)}, epoch {'?' if epoch is None else epoch}"
-    loss_bad = loss is not None and loss > max_test_loss + 1e-9
-    epoch_bad = epoch is not None and epoch > max_epochs
-
-    if loss_bad or epoch_bad:
-        why_ko, why_en = [], []
-        if loss_bad:
-            why_ko.append(f"test loss가 기준보다 큽니다(읽은 값 {_fmt_loss(loss)}, 기준 ≤ {max_test_loss:g})")
-            why_en.append(f"the test loss {_fmt_loss(loss)} is above {max_test_loss:g}")
-        if epoch_bad:
-            why_ko.append(f"epoch가 기준을 넘었습니다(읽은 값 {epoch}, 기준 ≤ {max_epochs})")
-            why_en.append(f"epoch {epoch} is beyond {max_epochs}")
-        msg = Message(f"{', '.join(why_ko)}. {want_ko}; {found_ko}.",
-                      f"{'; '.join(why_en)[:1].upper()}{'; '.join(why_en)[1:]}. {want_en}; {found_en}.")
-        status, points = Status.FAIL, 0.0
-    elif loss is not None and epoch is not None:
-        msg = Message(f"통과 — {found_ko} ({want_ko}).", f"Passed — {found_en} ({want_en}).")
+    read = reader or read_playground
+    verdicts = [judge_screenshot(n, read(p), max_test_loss, max_epochs, datasets) for n, p in shots]
+    lines = [v.line() for v in verdicts]
+    listing = Message(" / ".join(m.ko for m in lines), " / ".join(m.en for m in lines))
+    n = len(verdicts)
+    passing = [v for v in verdicts if v.status is Status.PASS]
+    if passing:
+        head = (Message("통과", "Passed") if n == 1 else
+                Message(f"통과 — 스크린샷 {n}개 중 {len(passing)}개가 기준을 충족합니다",
+                        f"Passed — {len(passing)} of {n} screenshots meet the task"))
+        msg = Message(f"{head.ko}: {listing.ko} ({want_ko}).", f"{head.en}: {listing.en} ({want_en}).")
         status, points = Status.PASS, float(spec_points)
-    else:
-        missing = [n for n, v in (("test loss", loss), ("epoch", epoch)) if v is None]
-        if not reading.raw_text and not reading.config and reading.problems:
-            why_ko = f"스크린샷 파일을 열 수 없습니다({reading.problems[0]})"
-            why_en = f"The screenshot could not be read ({reading.problems[0]})"
-        elif any("no TensorFlow Playground text" in p for p in reading.problems):
-            why_ko = "스크린샷에서 TensorFlow Playground 화면을 찾지 못했습니다"
-            why_en = "No TensorFlow Playground page was recognised in the screenshot"
+    elif any(v.status is Status.NEEDS_REVIEW for v in verdicts):
+        if n == 1 and not verdicts[0].reading.raw_text and not verdicts[0].reading.config and verdicts[0].reading.problems:
+            why = Message(f"스크린샷 파일을 열 수 없습니다({verdicts[0].reading.problems[0]})",
+                          f"The screenshot could not be read ({verdicts[0].reading.problems[0]})")
         else:
-            why_ko = f"스크린샷에서 {' 및 '.join(missing)} 값을 읽을 수 없습니다(잘렸거나 흐릿함)"
-            why_en = f"Could not read the {' and '.join(missing)} from the screenshot (cropped or blurry)"
+            why = Message("스크린샷에서 필요한 값을 모두 읽지 못했습니다", "Not everything needed could be read from the screenshot"
+                          + ("s" if n > 1 else ""))
         msg = Message(
-            f"{why_ko}. 세션장이 직접 확인할 예정이며, 그 전까지는 0점으로 표시됩니다. "
-            f"{found_ko}; {want_ko}.",
-            f"{why_en}. A session leader will look at it; 0 points until then. {found_en}; {want_en}.")
+            f"{why.ko}. 세션장이 직접 확인할 예정이며, 그 전까지는 0점으로 표시됩니다. {listing.ko}. {want_ko}. "
+            "Test loss, Epoch와 DATA 칸이 선명하게 보이도록 화면 전체를 캡처해 주세요.",
+            f"{why.en}. A session leader will look at it; 0 points until then. {listing.en}. {want_en}. "
+            "Capture the whole page so that the test loss, the epoch and the DATA column are clearly visible.")
         status, points = Status.NEEDS_REVIEW, 0.0
+    else:
+        head = (Message("기준을 충족하지 못했습니다", "The screenshot does not meet the task") if n == 1 else
+                Message(f"스크린샷 {n}개 모두 기준을 충족하지 못했습니다", f"None of the {n} screenshots meets the task"))
+        msg = Message(
+            f"{head.ko}: {listing.ko}. {want_ko}. {allowed_ko} 데이터셋을 골라 1000 epoch 안에 test loss가 "
+            f"{max_test_loss:g} 이하가 되도록 은닉층/뉴런을 설계한 뒤 그 화면을 캡처해 제출해 주세요.",
+            f"{head.en}: {listing.en}. {want_en}. Choose the {allowed_en} dataset, design the hidden layers/neurons "
+            f"so that the test loss reaches {max_test_loss:g} or less within {max_epochs} epochs, and submit that screenshot.")
+        status, points = Status.FAIL, 0.0
 
-    if rerun is not None and all(k in reading.config for k in RERUN_KEYS):
-        try:
-            extra = rerun(dict(reading.config))
-        except Exception as exc:  # noqa: BLE001 - an optional helper must not break grading
-            extra = Message(f"(설정 재실행 실패: {type(exc).__name__})", f"(re-run failed: {type(exc).__name__})")
-        if extra is not None:
-            msg = msg.join(extra)
-    return CheckResult(check_id, status, points, float(spec_points), msg, title)
+    diagnostics: list[Message] = []
+    if rerun is not None:
+        for v in verdicts:
+            if not config_complete(v.reading.config):
+                continue
+            try:
+                extra = rerun(dict(v.reading.config))
+            except Exception as exc:  # noqa: BLE001 - an optional helper must not break grading
+                extra = Message(f"설정 재실행 실패: {type(exc).__name__}", f"re-run failed: {type(exc).__name__}")
+            if extra is not None:
+                diagnostics.append(Message(f"'{v.name}': {extra.ko}", f"'{v.name}': {extra.en}"))
+    return CheckResult(check_id, status, points, float(spec_points), msg, title, tuple(diagnostics))
+
+
+#: Everything Playground needs to re-run a setting; the re-run is only tried when all were read.
+CONFIG_KEYS: tuple[str, ...] = ("dataset", "learning_rate", "activation", "regularization", "regularization_rate",
+                                "problem", "batch_size", "noise", "perc_train_data", "hidden_layers", "neurons",
+                                "features")
+
+
+def config_complete(config: dict) -> bool:
+    """Whether the whole configuration was read (every ``CONFIG_KEYS`` key, one neuron count per layer)."""
+    return (all(k in config for k in CONFIG_KEYS) and bool(config["features"])
+            and len(config["neurons"]) == config["hidden_layers"])

@@ -7,6 +7,8 @@ column with "Test loss" and "Training loss".
 
 from __future__ import annotations
 
+import math
+import random
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +32,32 @@ def _faded(c: tuple[int, int, int], a: float = 0.25) -> tuple[int, int, int]:
 
 
 
+def dataset_points(name: str, n: int = 200, seed: int = 0) -> list[tuple[float, float, int]]:
+    """Points ``(x, y, label)`` in Playground's [-6, 6] square, shaped like its four
+    classification datasets (label 1 = blue, 0 = orange)."""
+    rnd = random.Random(f"{name}-{seed}")
+    pts: list[tuple[float, float, int]] = []
+    for i in range(n):
+        label = i % 2
+        if name == "circle":
+            r = rnd.uniform(0, 2.5) if label else rnd.uniform(3.5, 5.0)
+            t = rnd.uniform(0, 2 * math.pi)
+            pts.append((r * math.sin(t), r * math.cos(t), label))
+        elif name == "xor":
+            x, y = (rnd.uniform(0.3, 5.0) * rnd.choice((-1, 1)) for _ in range(2))
+            pts.append((x, y, int(x * y >= 0)))
+        elif name == "gauss":
+            c = 2.0 if label else -2.0
+            pts.append((rnd.gauss(c, 0.6), rnd.gauss(c, 0.6), label))
+        elif name == "spiral":
+            k = i // 2 / (n // 2)
+            r, t = 5.0 * k, 1.75 * k * 2 * math.pi + (math.pi if label else 0.0)
+            pts.append((r * math.sin(t) + rnd.uniform(-0.1, 0.1), r * math.cos(t) + rnd.uniform(-0.1, 0.1), label))
+        else:
+            raise ValueError(f"unknown dataset {name!r}")
+    return pts
+
+
 def render_playground(
     path: Path,
     *,
@@ -45,7 +73,7 @@ def render_playground(
     noise: int = 0,
     batch: int = 10,
     neurons: tuple[int, ...] = (4, 2),
-    dataset: str = "spiral",
+    dataset: str | None = "spiral",
     features: tuple[int, ...] = (0, 1),
     scale: float = 2.0,
     quality: int = 90,
@@ -53,6 +81,8 @@ def render_playground(
     """Draw a Playground-like page (CSS-pixel layout times ``scale``) and save it to ``path`` (PNG or JPEG).
 
     ``epoch=None`` leaves out the top bar (epoch counter and drop-downs), as in a cropped shot.
+    ``dataset`` is the thumbnail drawn selected (``None``: none is, as when the DATA column is
+    hidden or unclear); the thumbnails and the output plot show the datasets' real shapes.
     """
     s = scale
     im = Image.new("RGB", (round(1200 * s), round(720 * s)), BG)
@@ -86,9 +116,9 @@ def render_playground(
         sel = name == dataset
         rect(x, y, 32, 32, fill=(255, 255, 255) if sel else (250, 250, 250),
              outline=BLACK if sel else (235, 235, 235), width=2.5 if sel else 1)
-        for k in range(6):
-            c = ORANGE if k % 2 else BLUE
-            rect(x + 5 + 4 * k, y + 8 + 3 * (k % 3), 3, 3, fill=c if sel else _faded(c))
+        for px, py, label in dataset_points(name, 120):
+            c = BLUE if label else ORANGE
+            rect(x + 16 + px * 2.2 - 0.6, y + 16 - py * 2.2 - 0.6, 1.2, 1.2, fill=c if sel else _faded(c))
     text(30, 284, "Ratio of training to", 12)
     text(30, 300, f"test data: {ratio}%", 12)
     rect(30, 322, 100, 1, fill=(60, 60, 60))
@@ -127,6 +157,10 @@ def render_playground(
     d.line(((1030 * s, 150 * s), (1060 * s, 180 * s), (1150 * s, 184 * s)), fill=BLACK, width=round(s))
     rect(900, 200, 220, 220, fill=(236, 176, 116))
     d.ellipse((960 * s, 260 * s, 1060 * s, 360 * s), fill=(100, 160, 210))
+    for px, py, label in dataset_points(dataset or "spiral", 200, seed=1):
+        cx, cy = 1010 + px * 17, 310 - py * 17
+        d.ellipse(((cx - 2.5) * s, (cy - 2.5) * s, (cx + 2.5) * s, (cy + 2.5) * s),
+                  fill=BLUE if label else ORANGE, outline=(255, 255, 255), width=max(1, round(0.6 * s)))
     text(900, 560, "Colors shows data, neuron and weight values.", 12)
     text(900, 620, "Show test data", 12, (51, 51, 51))
 

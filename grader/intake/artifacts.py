@@ -9,7 +9,8 @@
 - `entry_encodings`: {entry name: how its name was decoded} (zips only)
 - `contents_dir`: where a zip was unpacked
 - `notebook_source` / `screenshot_source`: the chosen files' names inside the submission
-- `screenshot_candidates`: tuple[Path, ...], every usable image, the chosen one first
+- `screenshot_candidates`: tuple[Path, ...], every usable image, the chosen one first (the
+  Playground check reads them all); `screenshot_names`: their names inside the submission
 - `pdfs`: tuple[str, ...], PDF files found (not accepted as screenshots)
 - `archive_error`: the ArchiveError kind when the zip could not be used
 - `nbformat_converted_from`: the original major version when the notebook was converted
@@ -329,9 +330,11 @@ def _choose_screenshot(files: list[_File], pack: Pack, out: _Collected) -> list[
     images.sort(key=_screenshot_score, reverse=True)
     _note_rejected_formats(files, bool(images), "/".join(pack.artifacts.screenshot_extensions), out)
     if len(images) > 1:
-        others = ", ".join(f"'{f.rel}'" for f in images[1:])
-        out.notes.append(Message(f"이미지가 {len(images)}개 있어 '{images[0].rel}'을(를) 스크린샷으로 봅니다 (나머지: {others}).",
-                                 f"Found {len(images)} images; using '{images[0].rel}' as the screenshot (others: {others})."))
+        listed = ", ".join(f"'{f.rel}'" for f in images)
+        out.notes.append(Message(f"이미지가 {len(images)}개 있어 모두 Playground 스크린샷으로 읽습니다 ({listed}); "
+                                 "하나라도 기준을 충족하면 통과입니다.",
+                                 f"Found {len(images)} images; all are read as Playground screenshots ({listed}); "
+                                 "one that meets the task is enough."))
     return images
 
 
@@ -399,6 +402,7 @@ def open_submission(source: Path, workdir: Path, pack: Pack, display_name: str |
         notebook_source=notebook.file.rel if notebook else None,
         screenshot_source=images[0].rel if images else None,
         screenshot_candidates=tuple(f.path for f in images),
+        screenshot_names=tuple(f.rel for f in images),
         nbformat_converted_from=notebook.converted_from if notebook else None,
     )
     return Intake(
