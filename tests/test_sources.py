@@ -57,10 +57,13 @@ def by_key(subs):
 
 def test_class_repo_ignore_policy(class_repo, pack, tmp_path):
     r = class_repo
-    subs = by_key(discover_class_repo(r.url, FOLDER, pack, tmp_path / "cache", tmp_path / "mat"))
+    found = discover_class_repo(r.url, FOLDER, pack, tmp_path / "cache", tmp_path / "mat")
+    subs = by_key(found)
     assert set(subs) == {
         "21기_이준언", "21기_정다은", "22기_김철수", "22기_박영희", "22기_한지민", "23기_최민수", "24기_윤서준", "unknown_과제",
     }  # temp.ipynb was deleted; README/png/.gitkeep/week-1 files are not submissions
+    assert {s.path: s.reason.en.split(" ")[0] for s in found.skipped} == {  # ... and are logged as skipped
+        ".gitkeep": "hidden", "README.md": "not", "playground.png": "not"}
 
     kim = subs["22기_김철수"]  # NFD re-commit after the deadline + a second copy: one on-time submission
     assert (kim.commit, kim.submitted_at, kim.late) == (r.sha["c2"], "2025-09-14T12:00:00+09:00", False)
