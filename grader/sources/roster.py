@@ -8,7 +8,8 @@ encoded as UTF-8 (with or without BOM) or CP949 (Excel on Korean Windows).
 ``student_id``; problems become a status, never an exception:
 
 * ``unreachable``: the repository could not be fetched (git's error text in ``detail``);
-* ``missing``: no repository URL, or nothing in the repository that looks like this week's work.
+* ``missing``: no repository URL, or nothing in the repository that looks like this week's work;
+* ``unreadable``: found, but its git object is missing (a partial or shallow clone).
 
 Where the submission is looked for (first rule that finds something):
 
@@ -39,6 +40,7 @@ from grader.sources.gitcache import (
     DEFAULT_TIMEOUT_S,
     CachedRepo,
     Change,
+    MissingObject,
     SourceError,
     fetch_repo,
     normalize_url,
@@ -273,6 +275,8 @@ def discover_roster(
                 continue
             try:
                 out.append(_discover_row(repo, row, pack, when, Path(materialize_dir)))
+            except MissingObject as exc:  # fetched, but the chosen file's object is not there
+                out.append(_missing(row, "unreadable", exc.message, exc.detail))
             except SourceError as exc:
                 out.append(_missing(row, "unreachable", exc.message, exc.detail))
             except Exception as exc:  # noqa: BLE001 - one broken repository must not stop the class
