@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -88,18 +89,30 @@ def _status_style(status: Status) -> str:
             Status.NEEDS_REVIEW: "yellow"}[status]
 
 
+def _safe(text: object, limit: int = 2000) -> str:
+    """Student-derived text (file names, exception messages in check messages, notes) for rich:
+    control characters removed, capped, and markup escaped, so ``[/]`` or ``[bold red]`` is text."""
+    from grader.report.text import clip, plain
+
+    return escape(clip(plain(text), limit))
+
+
 def _print_table(result: SubmissionResult, lang: str) -> None:
+    from grader.report.frame import review_flags
+    from grader.report.text import capped, more_line
+
     out = Console()
     sub = result.submission
-    out.print(f"[bold]{sub.display_name}[/bold] — {result.status}, "
-              f"{result.total:g}/{result.max_total:g}, isolation: {result.isolation}")
+    out.print(f"[bold]{_safe(sub.display_name, 200)}[/bold] — {escape(result.status)}, "
+              f"{result.total:g}/{result.max_total:g}, isolation: {escape(result.isolation)}")
     table = Table("id", "status", "points", "message", show_lines=False)
     for c in result.checks:
-        table.add_row(c.id, f"[{_status_style(c.status)}]{c.status}[/]", f"{c.points:g}/{c.max_points:g}",
-                      c.message.text(lang), )
+        table.add_row(escape(c.id), f"[{_status_style(c.status)}]{escape(str(c.status))}[/]",
+                      f"{c.points:g}/{c.max_points:g}", _safe(c.message.text(lang)))
     out.print(table)
-    for note in result.notes:
-        out.print(f"• {note.text(lang)}", highlight=False)
+    notes, left_out = capped(review_flags(result) + list(result.notes))
+    for note in notes + ([more_line(left_out)] if left_out else []):
+        out.print(f"• {_safe(note.text(lang))}", highlight=False)
 
 
 def check_payload(results: list[SubmissionResult], pack: Pack) -> dict:
@@ -147,7 +160,7 @@ def check_command(
     grader = Grader(pack, runtime, threads=default_jobs())
     results = []
     for sub in subs:
-        with console.status(f"grading {sub.display_name}…"):
+        with console.status(f"grading {_safe(sub.display_name, 100)}…"):
             results.append(grader.grade(sub))
     if out is not None:
         from grader.report import write_report
@@ -341,7 +354,8 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 
         def on_result(sub: Submission, result: SubmissionResult, cached: bool) -> None:
             tag = "cached" if cached else f"{result.timings.get('total', 0):.0f}s"
-            progress.update(task, advance=1, description=f"{sub.key} ({result.status}, {result.total:g}, {tag})")
+            progress.update(task, advance=1,
+                            description=f"{_safe(sub.key, 80)} ({escape(result.status)}, {result.total:g}, {tag})")
 
         try:
             run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang, grade_fn=grade_fn,

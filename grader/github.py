@@ -31,9 +31,11 @@ from typing import TextIO
 
 from grader.models import CheckResult, Message, Status, SubmissionResult
 from grader.pack import Pack
-from grader.report.frame import student_name
+from grader.report.frame import review_flags, student_name
 from grader.report.gradescope import check_title
-from grader.report.text import FAILED_STATUSES, check_label, fmt_points, md_escape, submission_label
+from grader.report.text import (
+    FAILED_STATUSES, capped, check_label, fmt_points, md_escape, more_line, submission_label,
+)
 
 MAX_ANNOTATIONS = 10  # per kind and step: GitHub shows no more
 SUMMARY_LIMIT = 512 * 1024  # GitHub rejects a step summary over 1 MiB; we stop at half of that
@@ -158,7 +160,8 @@ def _log_lines(results: list[SubmissionResult], pack: Pack, lang: str) -> list[s
             status = check_label(c.status).text(lang)
             lines.append(f"  {STATUS_ICONS.get(c.status, '')} {c.id}: {status}, "
                          f"{fmt_points(c.points)}/{fmt_points(c.max_points)} — {_flat(c.message.text(lang), 600)}")
-        lines += [f"  • {_flat(n.text(lang), 600)}" for n in r.notes]
+        notes, left_out = capped(review_flags(r) + list(r.notes))
+        lines += [f"  • {_flat(n.text(lang), 600)}" for n in notes + ([more_line(left_out)] if left_out else [])]
     return lines
 
 
@@ -200,12 +203,15 @@ def summary_parts(results: list[SubmissionResult], pack: Pack, lang: str = "both
     parts.append("\n")
     for r in results:
         bad = [c for c in r.checks if c.status != Status.PASS or c.points < c.max_points]
-        if not bad and not r.notes:
+        notes, left_out = capped(review_flags(r) + list(r.notes))
+        if left_out:
+            notes.append(more_line(left_out))
+        if not bad and not notes:
             continue
         rows = [f"- {STATUS_ICONS.get(c.status, '')} **{md_escape(check_title(c, pack).text(lang))}** "
                 f"({fmt_points(c.points)}/{fmt_points(c.max_points)}): {md_escape(_flat(c.message.text(lang), DETAIL_CHARS))}"
                 for c in bad]
-        rows += [f"- {md_escape(_flat(n.text(lang), DETAIL_CHARS))}" for n in r.notes]
+        rows += [f"- {md_escape(_flat(n.text(lang), DETAIL_CHARS))}" for n in notes]
         file = html.escape(_flat(r.submission.display_name, 120))
         parts.append(f"<details><summary>{file}</summary>\n\n" + "\n".join(rows) + "\n\n</details>\n\n")
     return parts

@@ -85,8 +85,46 @@ class ArchiveResult:
 
     @property
     def problems(self) -> tuple[Message, ...]:
-        """Messages for the skipped entries a student should know about."""
-        return tuple(s.message for s in self.skipped if not s.benign)
+        """Messages for the skipped entries a student should know about (at most NOTE_ITEMS)."""
+        return capped_notes([s.message for s in self.skipped if not s.benign])
+
+
+NOTE_ITEMS = 30  # messages naming entries, per list
+NOTE_NAME_CHARS = 160  # characters of one entry name inside a message
+
+
+def note_name(name: str) -> str:
+    """An entry name (student-controlled) as quoted in a message: cut to NOTE_NAME_CHARS."""
+    if len(name) <= NOTE_NAME_CHARS:
+        return name
+    return f"{name[:NOTE_NAME_CHARS]}…(+{len(name) - NOTE_NAME_CHARS})"
+
+
+def note_names(names: list[str], limit: int = 10) -> str:
+    """'a', 'b', … and N more: a list of entry names inside one message, capped in count and length."""
+    shown = ", ".join(f"'{note_name(n)}'" for n in names[:limit])
+    return shown + (f", … (+{len(names) - limit})" if len(names) > limit else "")
+
+
+_MORE: dict[Message, int] = {}  # the "… and N more" messages made here → N (so a second cap adds up)
+
+
+def _more(count: int) -> Message:
+    msg = Message(f"… 외 {count}개 항목에 대한 안내는 생략했습니다.", f"… and {count} more (not listed).")
+    _MORE[msg] = count
+    return msg
+
+
+def capped_notes(messages: list[Message] | tuple[Message, ...]) -> tuple[Message, ...]:
+    """At most NOTE_ITEMS messages; the rest are counted in one last "… and N more" message."""
+    kept, hidden = [], 0
+    for msg in messages:
+        if msg in _MORE:
+            hidden += _MORE[msg]
+        else:
+            kept.append(msg)
+    hidden += max(0, len(kept) - NOTE_ITEMS)
+    return (*kept[:NOTE_ITEMS], _more(hidden)) if hidden else tuple(kept)
 
 
 # ---------------------------------------------------------------------------- sniffing
@@ -194,7 +232,7 @@ def _decode_bytes(raw: bytes) -> tuple[str, str]:
 # ---------------------------------------------------------------------------- entry safety
 
 def _skip(name: str, reason: str, ko: str, en: str) -> SkippedEntry:
-    return SkippedEntry(name, reason, Message(f"'{name}': {ko}", f"'{name}': {en}"))
+    return SkippedEntry(name, reason, Message(f"'{note_name(name)}': {ko}", f"'{note_name(name)}': {en}"))
 
 
 def _path_parts(name: str) -> tuple[str, ...] | SkippedEntry:
@@ -216,14 +254,15 @@ def _path_parts(name: str) -> tuple[str, ...] | SkippedEntry:
 def _classify(info: zipfile.ZipInfo, name: str) -> tuple[str, ...] | SkippedEntry:
     """Path components of an entry to extract, or why it is skipped."""
     if name.endswith(("/", "\\")) or info.is_dir():
-        return SkippedEntry(name, "directory", Message(f"'{name}': 폴더", f"'{name}': directory"))
+        return SkippedEntry(name, "directory", Message(f"'{note_name(name)}': 폴더", f"'{note_name(name)}': directory"))
     parts = _path_parts(name)
     if isinstance(parts, SkippedEntry):
         return parts
     if not parts:
         return _skip(name, "bad-name", "이름이 비어 있어 건너뜁니다.", "empty name; skipped.")
     if parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts[-1].lower() in JUNK_NAMES:
-        return SkippedEntry(name, "junk", Message(f"'{name}': macOS/Windows 메타데이터", f"'{name}': OS metadata"))
+        return SkippedEntry(name, "junk", Message(f"'{note_name(name)}': macOS/Windows 메타데이터",
+                                                  f"'{note_name(name)}': OS metadata"))
     file_type = stat.S_IFMT(info.external_attr >> 16)
     if file_type == stat.S_IFLNK:
         return _skip(name, "symlink", "심볼릭 링크라서 건너뜁니다. 실제 파일을 넣어 주세요.",
@@ -394,7 +433,8 @@ def _extract_plan(zf: zipfile.ZipFile, plan: _Plan, dest: Path, limits: ArchiveL
                   archive_bytes: int) -> ArchiveResult:
     dest.mkdir(parents=True, exist_ok=True)
     paths, wrapper = strip_wrapper([parts for _, parts, _, _ in plan.accepted])
-    notes = [Message(f"최상위 폴더 '{wrapper}'는 무시했습니다.", f"The top-level folder '{wrapper}' was stripped.")] if wrapper else []
+    notes = [Message(f"최상위 폴더 '{note_name(wrapper)}'는 무시했습니다.",
+                     f"The top-level folder '{note_name(wrapper)}' was stripped.")] if wrapper else []
     budget, entries, skipped = _Budget(limits, archive_bytes), [], list(plan.skipped)
     for (info, _, raw, encoding), parts in zip(plan.accepted, paths):
         if budget.exhausted:

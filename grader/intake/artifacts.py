@@ -35,8 +35,11 @@ from grader.intake.archive import (
     ArchiveError,
     ArchiveLimits,
     SkippedEntry,
+    capped_notes,
     extract_archive,
     not_a_zip_error,
+    note_name,
+    note_names,
     sniff,
 )
 from grader.intake.naming import decode_name, parse_name
@@ -109,7 +112,7 @@ def _collect_folder(source: Path, limits: ArchiveLimits) -> _Collected:
             path = Path(root) / raw
             rel = unicodedata.normalize("NFC", decode_name(os.fsencode(path.relative_to(source))))
             if _junk_file(raw) or path.is_symlink() or not path.is_file():
-                out.skipped.append(SkippedEntry(rel, "junk", Message(f"'{rel}': 건너뜀", f"'{rel}': skipped")))
+                out.skipped.append(SkippedEntry(rel, "junk", Message(f"'{note_name(rel)}': 건너뜀", f"'{note_name(rel)}': skipped")))
             elif rel in seen:
                 out.notes.append(_twin_note(rel, seen[rel], path))
             elif len(seen) >= limits.max_entries:
@@ -130,8 +133,8 @@ def _twin_note(rel: str, first: Path, second: Path) -> Message:
     same = _sha256(first) == _sha256(second)
     detail = ("내용이 같아 한 번만 셉니다.", "identical, counted once.") if same else \
         ("내용이 달라 첫 번째 것만 씁니다.", "they differ; only the first is used.")
-    return Message(f"'{rel}'이(가) 두 가지 유니코드 표기(NFC/NFD)로 두 번 있습니다: {detail[0]}",
-                   f"'{rel}' exists twice under two Unicode spellings (NFC/NFD): {detail[1]}")
+    return Message(f"'{note_name(rel)}'이(가) 두 가지 유니코드 표기(NFC/NFD)로 두 번 있습니다: {detail[0]}",
+                   f"'{note_name(rel)}' exists twice under two Unicode spellings (NFC/NFD): {detail[1]}")
 
 
 def _sha256(path: Path) -> str:
@@ -190,7 +193,7 @@ class _Notebook:
 
 
 def _bad_notebook(rel: str, ko: str, en: str) -> Message:
-    return Message(f"노트북 '{rel}': {ko}", f"Notebook '{rel}': {en}")
+    return Message(f"노트북 '{note_name(rel)}': {ko}", f"Notebook '{note_name(rel)}': {en}")
 
 
 def _parse_notebook(file: _File) -> dict[str, Any] | Message:
@@ -233,8 +236,8 @@ def _validate(data: dict[str, Any], rel: str) -> list[Message]:
         nbformat.validate(nbformat.from_dict(data))
         return []
     except Exception:
-        return [Message(f"노트북 '{rel}'이(가) nbformat 4 규격에 완전히 맞지 않지만 그대로 채점합니다.",
-                        f"Notebook '{rel}' does not fully follow the nbformat 4 schema; grading it anyway.")]
+        return [Message(f"노트북 '{note_name(rel)}'이(가) nbformat 4 규격에 완전히 맞지 않지만 그대로 채점합니다.",
+                        f"Notebook '{note_name(rel)}' does not fully follow the nbformat 4 schema; grading it anyway.")]
 
 
 def _source(cell: Any) -> str:
@@ -258,8 +261,8 @@ def load_notebook(file: _File) -> _Notebook | Message:
     code = sum(1 for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and _source(c).strip())
     notes = _validate(data, file.rel)
     if converted_from is not None:
-        notes.append(Message(f"노트북 '{file.rel}'은(는) nbformat {converted_from} 형식이라 4로 변환했습니다.",
-                             f"Notebook '{file.rel}' was nbformat {converted_from}; converted to 4."))
+        notes.append(Message(f"노트북 '{note_name(file.rel)}'은(는) nbformat {converted_from} 형식이라 4로 변환했습니다.",
+                             f"Notebook '{note_name(file.rel)}' was nbformat {converted_from}; converted to 4."))
     return _Notebook(file, data, code, file.path.stat().st_size, converted_from, notes)
 
 
@@ -281,10 +284,10 @@ def _choose_notebook(files: list[_File], pack: Pack, out: _Collected) -> _Notebo
     best = usable[0]
     out.notes.extend(best.notes)
     if len(usable) > pack.artifacts.notebook_count:
-        others = ", ".join(f"'{nb.file.rel}'" for nb in usable[1:])
+        others = note_names([nb.file.rel for nb in usable[1:]])
         out.problems.append(Message(
-            f"노트북이 {len(usable)}개 있어 코드 셀이 가장 많은 '{best.file.rel}'을(를) 채점합니다 (제외: {others}). 노트북은 하나만 넣어 주세요.",
-            f"Found {len(usable)} notebooks; grading '{best.file.rel}', the one with the most code cells "
+            f"노트북이 {len(usable)}개 있어 코드 셀이 가장 많은 '{note_name(best.file.rel)}'을(를) 채점합니다 (제외: {others}). 노트북은 하나만 넣어 주세요.",
+            f"Found {len(usable)} notebooks; grading '{note_name(best.file.rel)}', the one with the most code cells "
             f"(ignored: {others}). Include only one notebook.",
         ))
     return best
@@ -296,8 +299,8 @@ def _unique_by_content(files: list[_File], out: _Collected) -> list[_File]:
     for file in files:
         digest = _sha256(file.path)
         if digest in seen:
-            out.notes.append(Message(f"'{file.rel}'은(는) '{seen[digest].rel}'과(와) 같은 파일이라 한 번만 셉니다.",
-                                     f"'{file.rel}' is identical to '{seen[digest].rel}'; counted once."))
+            out.notes.append(Message(f"'{note_name(file.rel)}'은(는) '{note_name(seen[digest].rel)}'과(와) 같은 파일이라 한 번만 셉니다.",
+                                     f"'{note_name(file.rel)}' is identical to '{note_name(seen[digest].rel)}'; counted once."))
         else:
             seen[digest] = file
     return list(seen.values())
@@ -325,12 +328,12 @@ def _choose_screenshot(files: list[_File], pack: Pack, out: _Collected) -> list[
             images.append(file)
         else:
             out.problems.append(Message(
-                f"'{file.rel}'은(는) 비어 있거나 실제 이미지가 아닙니다. 스크린샷을 다시 저장해 넣어 주세요.",
-                f"'{file.rel}' is empty or not really an image; save the screenshot again and include it."))
+                f"'{note_name(file.rel)}'은(는) 비어 있거나 실제 이미지가 아닙니다. 스크린샷을 다시 저장해 넣어 주세요.",
+                f"'{note_name(file.rel)}' is empty or not really an image; save the screenshot again and include it."))
     images.sort(key=_screenshot_score, reverse=True)
     _note_rejected_formats(files, bool(images), "/".join(pack.artifacts.screenshot_extensions), out)
     if len(images) > 1:
-        listed = ", ".join(f"'{f.rel}'" for f in images)
+        listed = note_names([f.rel for f in images])
         out.notes.append(Message(f"이미지가 {len(images)}개 있어 모두 Playground 스크린샷으로 읽습니다 ({listed}); "
                                  "하나라도 기준을 충족하면 통과입니다.",
                                  f"Found {len(images)} images; all are read as Playground screenshots ({listed}); "
@@ -344,8 +347,8 @@ def _note_rejected_formats(files: list[_File], have_image: bool, wanted: str, ou
     others = [f.rel for f in files if f.suffix in OTHER_IMAGE_SUFFIXES]
     out.extra["pdfs"] = tuple(pdfs)
     for rel in pdfs + others:
-        msg = Message(f"'{rel}'은(는) 스크린샷으로 인정되지 않습니다. Playground 화면을 {wanted} 이미지로 저장해 넣어 주세요.",
-                      f"'{rel}' is not accepted as the screenshot; save the Playground screen as a {wanted} image.")
+        msg = Message(f"'{note_name(rel)}'은(는) 스크린샷으로 인정되지 않습니다. Playground 화면을 {wanted} 이미지로 저장해 넣어 주세요.",
+                      f"'{note_name(rel)}' is not accepted as the screenshot; save the Playground screen as a {wanted} image.")
         (out.notes if have_image else out.problems).append(msg)
 
 
@@ -395,7 +398,7 @@ def open_submission(source: Path, workdir: Path, pack: Pack, display_name: str |
         return _unreadable(source, workdir, name, col)
     notebook = _choose_notebook(col.files, pack, col)
     images = _choose_screenshot(col.files, pack, col)
-    col.problems.extend(_missing_messages(notebook, images, pack))
+    col.problems = [*capped_notes(col.problems), *_missing_messages(notebook, images, pack)]  # what is missing stays
     nb_path = _write_notebook(notebook, workdir)
     shot_path = _copy_screenshot(images[0], workdir) if images else None
     col.extra.update(
@@ -427,11 +430,11 @@ def _copy_screenshot(image: _File, workdir: Path) -> Path:
 
 
 def _extra(col: _Collected) -> dict[str, Any]:
-    return {"source_kind": col.kind, "notes": tuple(col.notes), "skipped": tuple(col.skipped), **col.extra}
+    return {"source_kind": col.kind, "notes": capped_notes(col.notes), "skipped": tuple(col.skipped), **col.extra}
 
 
 def _unreadable(source: Path, workdir: Path, name: NameInfo, col: _Collected) -> Intake:
     assert col.error is not None
     col.extra["archive_error"] = col.error.kind
     return Intake(source=source, name=name, status="unreadable", workdir=workdir,
-                  problems=(col.error.message, *col.problems), extra=_extra(col))
+                  problems=capped_notes([col.error.message, *col.problems]), extra=_extra(col))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from grader.models import Status, SubmissionResult
+from grader.models import Message, Status, SubmissionResult
 from grader.pack import Pack
 
 LEAD_COLUMNS: tuple[str, ...] = (
@@ -34,9 +34,21 @@ def student_name(result: SubmissionResult) -> str:
     return sub.name or sub.display_name or sub.key
 
 
+def _flags(result: SubmissionResult) -> list[dict]:
+    flags = result.submission.extra.get("review") if isinstance(result.submission.extra, dict) else None
+    return [f for f in flags or () if isinstance(f, dict)]
+
+
+def review_flags(result: SubmissionResult) -> list[Message]:
+    """What the source flagged about the submission for a person to check (whose upload it is,
+    whether its commit date can be trusted): bilingual messages, from Submission.extra["review"]."""
+    return [Message(str(f.get("ko", "")), str(f.get("en", ""))) for f in _flags(result)]
+
+
 def needs_review(result: SubmissionResult) -> list[str]:
-    """Ids of the checks a person has to look at."""
-    return [c.id for c in result.checks if c.status == Status.NEEDS_REVIEW]
+    """Ids of the checks a person has to look at, then the ids of the source's review flags."""
+    ids = [c.id for c in result.checks if c.status == Status.NEEDS_REVIEW]
+    return ids + [str(f.get("id", "review")) for f in _flags(result)]
 
 
 def _row(result: SubmissionResult, ids: list[str]) -> dict[str, Any]:

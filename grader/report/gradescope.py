@@ -11,7 +11,8 @@ from typing import Any
 
 from grader.models import CheckResult, Message, Status, SubmissionResult
 from grader.pack import Pack
-from grader.report.text import check_label, fmt_points, submission_label
+from grader.report.frame import review_flags
+from grader.report.text import MAX_BLOCK_CHARS, capped, check_label, clip, fmt_points, more_line, plain, submission_label
 
 EPSILON = 1e-9
 
@@ -34,7 +35,8 @@ def _test(check: CheckResult, pack: Pack) -> dict[str, Any]:
         "score": check.points,
         "max_score": check.max_points,
         "status": "passed" if check.status == Status.PASS else "failed",
-        "output": f"[{label.ko} / {label.en}]\n{check.message.ko}\n{check.message.en}",
+        "output": f"[{label.ko} / {label.en}]\n{_text(check.message.ko)}\n{_text(check.message.en)}",
+        "output_format": "text",  # student text (exception messages) is never rendered as HTML/Markdown
         "visibility": "visible",
         "tags": [check.id, str(check.status)],
     }
@@ -55,9 +57,18 @@ def _output(result: SubmissionResult) -> str:
     label = submission_label(result.status)
     lines = [f"{label.ko} / {label.en}: {fmt_points(result.total)} / {fmt_points(result.max_total)}"]
     if result.submission.detail:
-        lines.append(result.submission.detail)
-    lines += [f"{note.ko}\n{note.en}" for note in result.notes]
+        lines.append(_text(result.submission.detail))
+    notes, left_out = capped(review_flags(result) + list(result.notes))
+    lines += [f"{_text(note.ko)}\n{_text(note.en)}" for note in notes]
+    if left_out:
+        more = more_line(left_out)
+        lines.append(f"{more.ko}\n{more.en}")
     return "\n".join(lines)
+
+
+def _text(text: str) -> str:
+    """Student-derived text for Gradescope's plain-text output: no control characters, capped."""
+    return clip(plain(text), MAX_BLOCK_CHARS)
 
 
 def gradescope_json(result: SubmissionResult, pack: Pack) -> dict[str, Any]:
@@ -69,6 +80,7 @@ def gradescope_json(result: SubmissionResult, pack: Pack) -> dict[str, Any]:
     return {
         "score": result.total,
         "output": _output(result),
+        "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -15,7 +15,9 @@ from grader.pack import Pack
 from grader.report.charts import histogram_png, pass_rate_png
 from grader.report.frame import check_column, check_ids
 from grader.report.summary import Summary
-from grader.report.text import check_label, fmt_points, submission_label
+from grader.report.text import (
+    MAX_INLINE_CHARS, MAX_NAME_CHARS, capped, check_label, clip, fmt_points, more_line, plain, submission_label,
+)
 
 CSS = """
 body { font-family: "Nanum Gothic", "NanumGothic", "Noto Sans KR", "Noto Sans CJK KR",
@@ -33,9 +35,14 @@ dl.stats dt { font-weight: bold; }
 """
 
 
-def _t(message: Message, lang: str) -> str:
-    """Escaped text in the page language."""
-    return escape(message.en if lang == "en" else message.ko)
+def _t(message: Message, lang: str, limit: int = MAX_INLINE_CHARS * 2) -> str:
+    """Escaped text in the page language (capped: messages may quote student text)."""
+    return _e(message.en if lang == "en" else message.ko, limit)
+
+
+def _e(text: object, limit: int = MAX_INLINE_CHARS) -> str:
+    """A (student-derived) string made inert in HTML text or a quoted attribute, capped."""
+    return escape(clip(plain(text), limit))
 
 
 def _stats(s: Summary, lang: str) -> str:
@@ -54,7 +61,10 @@ def _warnings(s: Summary, lang: str) -> str:
     """Run-level warnings (in red) and the files skipped as not students."""
     parts = [f'<p style="color:#b00;font-weight:bold">⚠ {_t(w, lang)}</p>' for w in s.warnings]
     if s.skipped:
-        items = "".join(f"<li>{escape(path)}: {_t(reason, lang)}</li>" for path, reason in s.skipped)
+        shown, left_out = capped(s.skipped, 200)
+        items = "".join(f"<li>{_e(path, MAX_NAME_CHARS)}: {_t(reason, lang)}</li>" for path, reason in shown)
+        if left_out:
+            items += f"<li>{_t(more_line(left_out), lang)}</li>"
         head = _t(Message("학생 제출물이 아니라 건너뛴 파일", "Skipped (not students)"), lang)
         parts.append(f"<details><summary>{head} ({len(s.skipped)})</summary><ul>{items}</ul></details>")
     return "".join(parts)
@@ -87,12 +97,12 @@ def _cell(column: str, value: object, lang: str) -> str:
     if column in ("total", "max_total"):
         return f'<td class="num">{escape(fmt_points(value))}</td>'  # type: ignore[arg-type]
     if column == "needs_review":
-        return f"<td>{escape(', '.join(value))}</td>"  # type: ignore[arg-type]
+        return f"<td>{_e(', '.join(value))}</td>"  # type: ignore[arg-type]
     if column == "commit" and isinstance(value, str):
-        return f'<td title="{escape(value)}">{escape(value[:10])}</td>'
+        return f'<td title="{_e(value)}">{_e(value[:10])}</td>'
     if value is None or (not isinstance(value, (list, str)) and pd.isna(value)):
         return "<td></td>"
-    return f"<td>{escape(str(value))}</td>"
+    return f"<td>{_e(value)}</td>"
 
 
 def _table(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, lang: str) -> str:

@@ -14,7 +14,9 @@ from rich.table import Table
 from grader.models import Message, Status, SubmissionResult
 from grader.pack import Pack
 from grader.report.frame import check_ids, needs_review, order_results, student_name
-from grader.report.text import FAILED_STATUSES, SUBMISSION_STATUSES, fmt_points, submission_label
+from grader.report.text import (
+    FAILED_STATUSES, MAX_NAME_CHARS, SUBMISSION_STATUSES, clip, fmt_points, plain, submission_label,
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None
     )
 
 
+def _safe(text: object, limit: int = MAX_NAME_CHARS) -> str:
+    """Student-derived text for rich: no control characters, capped, markup escaped."""
+    return escape(clip(plain(text), limit))
+
+
 def _headline(s: Summary) -> Table:
     table = Table(show_header=False)
     table.add_column(style="bold")
@@ -136,17 +143,17 @@ def render_summary(s: Summary, console: Console | None = None, limit: int = 5) -
     console.print(f"[bold]{escape(s.title.ko)} / {escape(s.title.en)}[/] ({escape(s.pack_id)})")
     console.print(_headline(s))
     for warning in s.warnings:
-        console.print(f"[bold red]경고 / WARNING:[/] {escape(warning.ko)}\n  {escape(warning.en)}")
+        console.print(f"[bold red]경고 / WARNING:[/] {_safe(warning.ko, 2000)}\n  {_safe(warning.en, 2000)}")
     if s.most_failed:
         console.print(_failed_table(s, limit))
     if s.needs_review:
         console.print("[bold yellow]검토 필요 / needs review[/]")
         for name, ids in s.needs_review:
-            console.print(f"  • {escape(name)}: {escape(', '.join(ids))}")
+            console.print(f"  • {_safe(name)}: {_safe(', '.join(ids))}")
     if s.skipped:
         console.print(f"[bold]학생 제출물이 아니라 건너뛴 파일 / skipped, not students[/] ({len(s.skipped)})")
         for path, reason in s.skipped[:limit * 6]:
-            console.print(f"  • {escape(path)}: {escape(reason.ko)} / {escape(reason.en)}")
+            console.print(f"  • {_safe(path)}: {_safe(reason.ko)} / {_safe(reason.en)}")
         if len(s.skipped) > limit * 6:
             console.print(f"  … +{len(s.skipped) - limit * 6} (scores.json: run.skipped)")
     if s.report_dir is not None:

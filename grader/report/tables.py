@@ -17,11 +17,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from grader.models import SubmissionResult
 from grader.pack import Pack
 from grader.report.frame import flat_frame
-from grader.report.text import fmt_points, md_escape
+from grader.report.text import clip, fmt_points, md_escape
 
 JSON_FORMAT = "kubig-report/1"
 TEXT_COLUMNS = ("name", "key", "source_path", "commit", "submitted_at", "isolation", "needs_review")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_CELL_CHARS = 32000
 
 
 def _defuse(value: Any) -> Any:
@@ -42,8 +43,8 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 def _cell_value(value: Any) -> Any:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, str):  # Excel holds at most 32767 characters per cell
+        return ILLEGAL_CHARACTERS_RE.sub("", clip(value, XLSX_CELL_CHARS))
     return value.item() if hasattr(value, "item") else value
 
 
@@ -99,13 +100,13 @@ def _md_cell(column: str, value: Any) -> str:
 def markdown_text(df: pd.DataFrame, pack: Pack) -> str:
     """A Markdown page: title line and the table (student strings escaped)."""
     flat = flat_frame(df)
-    header = "| " + " | ".join(flat.columns) + " |"
+    header = "| " + " | ".join(md_escape(c) for c in flat.columns) + " |"
     rule = "|" + "|".join("---" for _ in flat.columns) + "|"
     rows = [
         "| " + " | ".join(_md_cell(col, value) for col, value in zip(flat.columns, row)) + " |"
         for row in flat.itertuples(index=False)
     ]
-    title = f"# {pack.title.ko} / {pack.title.en}\n\n"
+    title = f"# {md_escape(pack.title.ko)} / {md_escape(pack.title.en)}\n\n"
     return title + "\n".join([header, rule, *rows]) + "\n"
 
 
