@@ -168,3 +168,124 @@ def test_long_entry_names_cannot_bloat_the_report(pack, tmp_path):
     paths = write_report([result], pack, tmp_path / "report")
     total = sum(p.stat().st_size for p in paths.folder.rglob("*") if p.is_file())
     assert total < 2_000_000, total
+
+
+# ============================================================ B. identity and deadline integrity
+
+from grader.pack import LatePolicy  # noqa: E402
+from grader.sources import discover_class_repo  # noqa: E402
+from grader.sources.gitcache import effective_times  # noqa: E402
+
+try:
+    from tests.gitfactory import FOLDER, GitFactory, kst, zip_bytes
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from gitfactory import FOLDER, GitFactory, kst, zip_bytes
+
+KIM = ("Kim Cheolsu", "kim@example.com")
+LEE = ("Lee Younghee", "lee@example.com")
+PARK = ("Park Minji", "park@example.com")
+KIM_ZIP = f"{FOLDER}/2주차 과제_22기_김철수.zip"
+LEE_ZIP = f"{FOLDER}/2주차 과제_22기_이영희.zip"
+
+
+def _discover(repo: GitFactory, pack: Pack, tmp_path: Path, policy: str = "ignore"):
+    import dataclasses
+
+    pk = dataclasses.replace(pack, late=LatePolicy(policy, 10))
+    found = discover_class_repo(repo.url, FOLDER, pk, tmp_path / "cache", tmp_path / "mat")
+    return found, {s.key: s for s in found}
+
+
+def _flags(sub: Submission) -> dict[str, dict]:
+    return {f["id"]: f for f in sub.extra.get("review", [])}
+
+
+@pytest.mark.parametrize("policy", ["ignore", "latest"])
+def test_upload_under_a_classmates_name_does_not_replace_it(pack, tmp_path, policy):
+    """Lee uploads a zip named after Kim, in Lee's own commit, before the deadline: Kim's on-time
+    zip is still the one graded; Lee's file is shown, flagged and ungraded; the run warns."""
+    f = GitFactory(tmp_path / "class")
+    f.write(KIM_ZIP, zip_bytes("kim-good"))
+    c1 = f.commit(kst("09-14 12:00"), author=KIM)
+    f.write(LEE_ZIP, zip_bytes("lee"))
+    f.commit(kst("09-15 12:00"), author=LEE)
+    f.write(KIM_ZIP, zip_bytes("kim-sabotaged"))
+    c3 = f.commit(kst("09-16 20:00"), "Update 2주차 과제_22기_김철수.zip", author=LEE)
+    found, subs = _discover(f, pack, tmp_path, policy)
+    kim = subs["22기_김철수"]
+    assert kim.path.read_bytes() == zip_bytes("kim-good")
+    assert (kim.commit, kim.late, kim.extra["uploaded_by"]) == (c1, False, "Kim Cheolsu <kim@example.com>")
+    flag = _flags(kim)["author_conflict"]
+    assert "Lee Younghee <lee@example.com>" in flag["en"] and c3[:10] in flag["en"] and c3[:10] in flag["ko"]
+    assert "다른 사람이 이 학생 이름으로 파일을 올렸습니다" in flag["ko"]
+    assert "Someone else uploaded a file under this student's name" in flag["en"]
+    assert [a["commit"] for a in kim.extra["alternatives"]] == [c3]
+    assert "review" not in subs["22기_이영희"].extra  # the attacker's own row is normal
+    assert any("22기_김철수" in w.en and "more than one person" in w.en for w in found.warnings)
+
+    # the row and its feedback say so
+    result = SubmissionResult(kim, "graded", (), 100.0, 100.0, "full")
+    from grader.report.frame import needs_review
+
+    assert needs_review(result) == ["author_conflict"]
+    md = feedback_markdown(result, pack)
+    assert "스터디장 검토 필요" in md and "Someone else uploaded" in md
+    assert_inert_markdown(md)
+
+
+def test_one_author_reuploading_a_fix_is_unchanged(pack, tmp_path):
+    f = GitFactory(tmp_path / "class")
+    f.write(KIM_ZIP, zip_bytes("v1"))
+    f.commit(kst("09-14 12:00"), author=KIM)
+    f.write(LEE_ZIP, zip_bytes("lee"))
+    f.commit(kst("09-15 12:00"), author=LEE)
+    f.write(KIM_ZIP, zip_bytes("v2"))  # same person, from another machine (other email, same name)
+    c3 = f.commit(kst("09-16 20:00"), author=(KIM[0], "12345+kim@users.noreply.github.com"))
+    found, subs = _discover(f, pack, tmp_path)
+    kim = subs["22기_김철수"]
+    assert kim.path.read_bytes() == zip_bytes("v2") and kim.commit == c3 and not kim.late
+    assert "review" not in kim.extra and "alternatives" not in kim.extra
+    assert not found.warnings
+
+
+def test_backdated_commit_is_judged_by_the_history(pack, tmp_path):
+    """Lee commits after Park's late upload but dates the commit before the deadline: the commit
+    cannot have reached the branch before Park's, so it is late and flagged."""
+    f = GitFactory(tmp_path / "class")
+    f.write(KIM_ZIP, zip_bytes("kim"))
+    f.commit(kst("09-14 12:00"), author=KIM)
+    f.write(f"{FOLDER}/2주차 과제_22기_박민지.zip", zip_bytes("park"))
+    c2 = f.commit(kst("09-17 10:00"), author=PARK)  # after the deadline (09-16 23:59)
+    f.write(LEE_ZIP, zip_bytes("lee"))
+    c3 = f.commit(kst("09-16 12:00"), author=LEE)  # backdated
+    found, subs = _discover(f, pack, tmp_path)
+    lee = subs["22기_이영희"]
+    assert lee.commit == c3 and lee.late
+    assert lee.submitted_at == "2025-09-17T10:00:00+09:00"
+    assert lee.extra["commit_date"] == "2025-09-16T12:00:00+09:00"
+    flag = _flags(lee)["backdated_commit"]
+    assert flag["en"].startswith("Commit dates run backwards: the upload time is not trustworthy")
+    assert flag["ko"].startswith("커밋 날짜가 거꾸로 갑니다") and c2[:10] in flag["ko"] and "judged late" in flag["en"]
+    assert not subs["22기_김철수"].late and "review" not in subs["22기_김철수"].extra
+    assert any("run backwards" in w.en and "22기_이영희" in w.en for w in found.warnings)
+
+
+def test_small_clock_skew_is_not_flagged(pack, tmp_path):
+    f = GitFactory(tmp_path / "class")
+    f.write(KIM_ZIP, zip_bytes("kim"))
+    f.commit(kst("09-14 12:00"), author=KIM)
+    f.write(LEE_ZIP, zip_bytes("lee"))
+    f.commit(kst("09-14 11:59"), author=LEE)  # a minute behind: a slow clock, on time either way
+    found, subs = _discover(f, pack, tmp_path)
+    assert not subs["22기_이영희"].late and "review" not in subs["22기_이영희"].extra and not found.warnings
+
+
+def test_effective_times_follow_every_parent():
+    t = kst
+    commits = [  # children first, as git log --date-order lists them
+        ("m", t("09-15 00:00"), ["b", "s"]), ("s", t("09-13 00:00"), ["a"]),
+        ("b", t("09-12 00:00"), ["a"]), ("a", t("09-14 00:00"), []),
+    ]
+    eff = effective_times(commits)
+    assert eff["a"] == (t("09-14 00:00"), "a") and eff["b"] == (t("09-14 00:00"), "a")
+    assert eff["s"] == (t("09-14 00:00"), "a") and eff["m"] == (t("09-15 00:00"), "m")

@@ -23,6 +23,13 @@ Students are identified from the file name (cohort + name, NFC); when the file n
 say both, the nearest enclosing folder name that does is used. A file that identifies nobody
 still becomes a Submission (key ``unknown_<path>``) unless it was deleted from the branch
 since, or its bytes also appear under an identified student.
+
+Because a file name is all that identifies a student, `versions.pick` also compares the git
+authors of a student's versions: when someone other than the first uploader uploads under the
+same name, the first uploader's version is graded and the other is listed, ungraded, with a
+review flag (``extra["review"]``, ``extra["alternatives"]``) and a run warning. Commit dates are
+the uploader's claim: a commit dated before a commit it follows is judged at that later date
+and flagged (``backdated_commit``).
 """
 
 from __future__ import annotations
@@ -51,10 +58,13 @@ from grader.sources.versions import (
     SKIP_NOT_SUBMISSION,
     SKIP_TEMPLATE,
     Found,
+    Pick,
     Skipped,
     Version,
-    choice_extra,
-    choose,
+    cap_skipped,
+    pick,
+    pick_extra,
+    review_warnings,
     content_id,
     effective_deadline,
     has_extension,
@@ -110,11 +120,15 @@ def build_submission(
     policy: str,
     materialize_dir: Path,
     extra: dict | None = None,
+    picked: Pick | None = None,
+    check_authors: bool = True,
 ) -> Submission:
-    """Choose the graded version of a group, write it out, and describe it as a Submission."""
-    choice = choose(group.versions, deadline, policy)
+    """Choose the graded version of a group (`pick`: the first uploader's, dates checked against
+    the history), write it out, and describe it as a Submission."""
+    picked = picked or pick(group.versions, deadline, policy, key, check_authors)
+    choice = picked.choice
     path = materialize(repo, choice.chosen, key, materialize_dir)
-    info = choice_extra(choice, deadline, policy, repo.url)
+    info = pick_extra(picked, deadline, policy, repo.url)
     if choice.chosen.commit != choice.first.commit:
         info["graded_commit"] = choice.chosen.commit
     info.update(extra or {})
@@ -126,7 +140,7 @@ def build_submission(
         display_name=choice.chosen.path.rsplit("/", 1)[-1],
         source_path=choice.chosen.path,
         commit=choice.first.commit,
-        submitted_at=iso(choice.first.committed, deadline),
+        submitted_at=iso(choice.first.when, deadline),
         late=choice.late,
         extra=info,
     )
@@ -239,9 +253,7 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
                 cohort, name = identify(rel[-1], pack)
                 if cohort is not None and name:
                     key = student_key(cohort, name)
-                    others.setdefault(key, []).append(
-                        Version(key, change.path, change.raw_path, change.type, change.sha, change.sha,
-                                change.commit, change.committed, change.order))
+                    others.setdefault(key, []).append(Version.of(key, change, change.sha))
                 continue
             cohort, name = None, None
             for part in reversed(rel):  # the file name first, then enclosing folders
@@ -260,10 +272,7 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
         if cohort is None:
             unknown.add(key)
         group = groups.setdefault(key, Group(key, cohort, name))
-        group.versions.append(
-            Version(key, change.path, change.raw_path, change.type, change.sha,
-                    content_id(repo, change.type, change.sha, tree_ids), change.commit, change.committed, change.order)
-        )
+        group.versions.append(Version.of(key, change, content_id(repo, change.type, change.sha, tree_ids)))
     # Files naming nobody: drop them if deleted since, or if an identified student has the same bytes.
     claimed = {v.content: k for k, g in groups.items() if k not in unknown for v in g.versions}
     at_tip = {e.raw_path for e in repo.ls_tree(tip)}
@@ -289,14 +298,14 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
 
 
 def _unreadable(group: Group, key: str, exc: SourceError, extra: dict, deadline: datetime, policy: str,
-                url: str) -> Submission:
+                url: str, picked: Pick) -> Submission:
     """A student whose chosen version cannot be read (e.g. a partial clone): a row saying so."""
-    choice = choose(group.versions, deadline, policy)
-    info = {**choice_extra(choice, deadline, policy, url), **extra, **message_extra(exc.message)}
+    choice = picked.choice
+    info = {**pick_extra(picked, deadline, policy, url), **extra, **message_extra(exc.message)}
     return Submission(
         key=key, cohort=group.cohort, name=group.name, path=None,
         display_name=choice.chosen.path.rsplit("/", 1)[-1], source_path=choice.chosen.path,
-        commit=choice.first.commit, submitted_at=iso(choice.first.committed, deadline), late=choice.late,
+        commit=choice.first.commit, submitted_at=iso(choice.first.when, deadline), late=choice.late,
         status="unreadable", detail=f"{choice.chosen.path}: {exc.detail}", extra=info,
     )
 
@@ -335,22 +344,27 @@ def discover_class_repo(
         for key, group in groups.items():
             for v in group.versions:
                 by_content.setdefault(v.content, set()).add(key)
-        out = Found(where=found.where, skipped=found.skipped)
+        out = Found(where=found.where, skipped=cap_skipped(found.skipped))
         unreadable = 0
+        flagged: dict[str, list[str]] = {}
         for key in sorted(groups):
             group = groups[key]
             extra: dict = {"branch_commit": tip}
             if group.cohort is None:
                 extra.update(message_extra(MSG_UNIDENTIFIED), unidentified=True)
+            picked = pick(group.versions, when, policy, key)
+            for flag in picked.flags:
+                flagged.setdefault(flag["id"], []).append(key)
             try:
-                sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra)
+                sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra, picked)
             except SourceError as exc:
-                sub = _unreadable(group, key, exc, extra, when, policy, repo.url)
+                sub = _unreadable(group, key, exc, extra, when, policy, repo.url, picked)
                 unreadable += 1
-            twins = sorted(by_content.get(choose(group.versions, when, policy).chosen.content, set()) - {key})
+            twins = sorted(by_content.get(picked.choice.chosen.content, set()) - {key})
             if twins:
                 sub.extra["same_bytes_as"] = twins
             out.append(sub)
+        out.warnings.extend(review_warnings(flagged))
         if (repo.path / "shallow").exists():
             cut = ", ".join(line[:10] for line in (repo.path / "shallow").read_text().split())
             out.warnings.append(Message(

@@ -148,6 +148,35 @@ class Change:
     type: str  # blob | tree
     sha: str
     status: str  # A | M | T | D
+    author_email: str = ""  # git author (set by the uploader's client; GitHub uploads: the account)
+    author_name: str = ""
+    # When the commit can have reached the branch at the earliest: its committer date, or the
+    # latest date among its ancestors when that is later (its own date was set backwards).
+    effective: datetime | None = None
+    dated_by: str = ""  # the ancestor whose date sets `effective` ("" when it is the commit's own)
+
+    @property
+    def when(self) -> datetime:
+        return self.effective or self.committed
+
+
+def effective_times(
+    commits: list[tuple[str, datetime, list[str]]],
+) -> dict[str, tuple[datetime, str]]:
+    """commit → (effective time, the commit whose date sets it), for commits listed children first.
+
+    A commit cannot exist before its parents: its effective time is the latest of its own
+    committer date and its parents' effective times. On the default branch, where pushes only
+    append, a commit dated earlier than an ancestor was backdated (or the ancestor future-dated).
+    """
+    out: dict[str, tuple[datetime, str]] = {}
+    for sha, date, parents in reversed(commits):  # parents before children
+        best, source = date, sha
+        for parent in parents:
+            if parent in out and out[parent][0] > best:
+                best, source = out[parent]
+        out[sha] = (best, source)
+    return out
 
 
 def _error_text(exc: Exception) -> str:
@@ -259,10 +288,12 @@ class CachedRepo:
         """
         out = self._git(
             "log", "-z", "--raw", "-r", "-t", "--no-abbrev", "--no-renames", "--date-order",
-            "--format=%x01%H%x1f%cI%x1f%aI", rev,
+            "--format=%x01%H%x1f%cI%x1f%aI%x1f%P%x1f%ae%x1f%an", rev,
         )
         tokens = out.split(b"\0")
         changes: list[Change] = []
+        commits: list[tuple[str, datetime, list[str]]] = []
+        authors: dict[str, tuple[str, str]] = {}
         commit, committed, authored = "", datetime.min, datetime.min
         count = 0
         i = 0
@@ -270,8 +301,10 @@ class CachedRepo:
             token = tokens[i].lstrip(b"\n")
             i += 1
             if token.startswith(b"\x01"):
-                sha, c_iso, a_iso = token[1:].decode().split("\x1f")
+                sha, c_iso, a_iso, parents, email, name = token[1:].decode(errors="replace").split("\x1f", 5)
                 commit, committed, authored = sha, datetime.fromisoformat(c_iso), datetime.fromisoformat(a_iso)
+                commits.append((sha, committed, parents.split()))
+                authors[sha] = (email.strip(), name.strip())
                 count += 1
             elif token.startswith(b":"):
                 raw = tokens[i] if i < len(tokens) else b""
@@ -281,10 +314,19 @@ class CachedRepo:
                 kind = "tree" if new_mode == "040000" else "commit" if new_mode == "160000" else "blob"
                 changes.append(Change(commit, committed, authored, -count, nfc(decode_path(raw)), raw, kind, new_sha, status))
         # order: newest commit gets the largest number
+        effective = effective_times(commits)
         return [
-            Change(c.commit, c.committed, c.authored, count + c.order, c.path, c.raw_path, c.type, c.sha, c.status)
+            Change(c.commit, c.committed, c.authored, count + c.order, c.path, c.raw_path, c.type, c.sha, c.status,
+                   *authors[c.commit], effective[c.commit][0],
+                   effective[c.commit][1] if effective[c.commit][1] != c.commit else "")
             for c in changes
         ]
+
+    def commit_info(self, sha: str) -> tuple[str, str]:
+        """(author, committer date) of a commit, for messages."""
+        out = self._git("show", "-s", "--format=%an <%ae>%x1f%cI", sha).decode(errors="replace").strip()
+        author, _, date = out.partition("\x1f")
+        return author, date
 
     def read_blob(self, sha: str) -> bytes:
         """The bytes of a blob; MissingObject (git's own error text as detail) when it is not there."""

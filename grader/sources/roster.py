@@ -235,10 +235,11 @@ def _discover_row(
     group = Group(row.student_id, row.cohort, row.name or None)
     tree_ids: dict[str, str] = {}
     for c in candidates:
-        group.versions.append(Version(row.student_id, c.path, c.raw_path, c.type, c.sha,
-                                      content_id(repo, c.type, c.sha, tree_ids), c.commit, c.committed, c.order))
+        group.versions.append(Version.of(row.student_id, c, content_id(repo, c.type, c.sha, tree_ids)))
     extra = {"github": row.github, "branch_commit": tip, "found_by": where}
-    return build_submission(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra)
+    # the student's own repository: it is the identity, so authors are not compared (dates are)
+    return build_submission(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra,
+                            check_authors=False)
 
 
 def discover_roster(
