@@ -5,7 +5,7 @@ semester's leader keeps a small ``kubig-class.toml`` (found in the current direc
 with ``--class-config PATH``)::
 
     semester = "2026-summer"
-    repository = "https://github.com/KU-BIG/KUBIG_2026_SUMMER"   # optional: the default SOURCE
+    repository = "https://github.com/KU-BIG/KUBIG_2026_FALL"      # optional: the default SOURCE
     timezone = "Asia/Seoul"                                       # optional: for naive deadlines
     branch = "main"                                               # optional
 
