@@ -60,7 +60,10 @@ class Limits:
     probe_timeout_s: float = 120
     memory_mb: int = 6144
     max_processes: int = 128
-    max_output_bytes: int = 2_000_000
+    max_output_bytes: int = 2_000_000  # outputs kept per notebook (the rest is dropped with a note)
+    max_message_bytes: int = 16_000_000  # one kernel message (each ZeroMQ frame and decoded); larger ones are refused
+    disk_mb: int = 1024  # the kernel's writable folders (work folder, /tmp): size quota
+    max_files: int = 20000  # … and file (inode) quota
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import zmq
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_hook
 from nbformat import NotebookNode
-from traitlets import List, Unicode
+from traitlets import DottedObjectName, Integer, List, Type, Unicode, default
 
 from grader.execute import sandbox
 from grader.pack import Limits
@@ -65,11 +73,43 @@ class Execution:
         return tuple(c for c in self.cells if c.status in ("error", "timeout"))
 
 
+class CappedKernelClient(AsyncKernelClient):
+    """A kernel client whose ZeroMQ sockets refuse any frame over max_message_bytes.
+
+    The limit (ZMQ_MAXMSGSIZE) is checked by libzmq as the frame arrives, before it is
+    allocated: a kernel sending a 300 MB message is disconnected (and reconnects) instead of
+    costing the grader 300 MB, and the message is lost.
+    """
+
+    max_message_bytes = Integer(0).tag(config=True)
+
+    @default("context")
+    def _capped_context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        ctx = zmq.asyncio.Context()
+        if self.max_message_bytes > 0:
+            ctx.setsockopt(zmq.MAXMSGSIZE, int(self.max_message_bytes))  # default for every socket of ctx
+        return ctx
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel command is the sandbox launch prefix + ipykernel."""
 
     launch_prefix = List(Unicode()).tag(config=True)
     runtime_python = Unicode().tag(config=True)
+    max_message_bytes = Integer(0).tag(config=True)
+    client_class = DottedObjectName("grader.execute.kernel.CappedKernelClient")
+    client_factory = Type(CappedKernelClient, klass=CappedKernelClient)
+
+    def client(self, **kwargs: Any) -> CappedKernelClient:  # type: ignore[override]
+        kwargs.setdefault("max_message_bytes", self.max_message_bytes)
+        return super().client(**kwargs)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        """Write it (0600), then hand it to the sandbox user, who must read it."""
+        super().write_connection_file(**kwargs)
+        if self.connection_file and os.path.exists(self.connection_file):
+            sandbox.give_to_sandbox(Path(self.connection_file))
 
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
@@ -79,18 +119,63 @@ class SandboxKernelManager(AsyncKernelManager):
         )
 
 
-class CappedNotebookClient(NotebookClient):
-    """NotebookClient that stops keeping outputs once a byte budget is spent."""
+OUTPUT_TYPES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
 
-    def __init__(self, *args: Any, max_output_bytes: int, **kwargs: Any) -> None:
+
+def _message_size(msg: dict) -> int:
+    """Decoded size of a kernel message: its content as JSON plus its binary buffers."""
+    size = len(json.dumps(msg.get("content", {}), default=str))
+    for buf in msg.get("buffers") or ():
+        size += memoryview(buf).nbytes
+    return size
+
+
+def _note(text_ko: str, text_en: str) -> NotebookNode:
+    return nbformat.v4.new_output("stream", name="stderr", text=f"[kubig] {text_ko} / {text_en}\n")
+
+
+class CappedNotebookClient(NotebookClient):
+    """NotebookClient that keeps a bounded amount of what the kernel sends.
+
+    Every output message (stream, display_data, execute_result, update_display_data, error)
+    counts against max_output_bytes for the whole notebook; past it, outputs are dropped
+    with one note (errors are kept, shortened, so a failing cell still shows why). Any one
+    message over max_message_bytes is dropped with a note. Widget (comm) messages are never
+    kept: nothing is graded from widgets, and their state would otherwise pile up in memory.
+    """
+
+    def __init__(self, *args: Any, max_output_bytes: int, max_message_bytes: int = 16_000_000,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("store_widget_state", False)
         super().__init__(*args, **kwargs)
         self.max_output_bytes = max_output_bytes
+        self.max_message_bytes = max_message_bytes
         self.output_bytes = 0
         self.output_truncated = False
+        self.dropped_messages = 0
         # With error_on_timeout, a timed-out cell's error is only in its execute reply (no
         # error output is added to the cell), so remember the replies to tell timeouts apart.
         self.replies: dict[int, dict] = {}
         self.on_cell_executed = self._remember_reply
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs: Any) -> AsyncGenerator[None, None]:
+        """nbclient's, minus the SIGINT/SIGTERM loop handlers and atexit hook it installs in
+        the main thread: those swallow the leader's Ctrl-C and SIGTERM (the grader decides
+        what a signal does; see grader.cohort)."""
+        cleanup_kc = kwargs.pop("cleanup_kc", self.owns_km)
+        if self.km is None:
+            self.km = self.create_kernel_manager()
+        if not self.km.has_kernel:
+            await self.async_start_new_kernel(**kwargs)
+        if self.kc is None:
+            await self.async_start_new_kernel_client()
+        try:
+            yield
+        finally:
+            if cleanup_kc:
+                await self._async_cleanup_kernel()
+            await run_hook(self.on_notebook_complete, notebook=self.nb)
 
     def _remember_reply(self, cell, cell_index, execute_reply) -> None:
         self.replies[cell_index] = (execute_reply or {}).get("content", {})
@@ -99,33 +184,98 @@ class CappedNotebookClient(NotebookClient):
         """Whether the last execution of this cell ended by the cell time limit."""
         return self.replies.pop(cell_index, {}).get("ename") == TIMEOUT_ENAME
 
-    def output(self, outs, msg, display_id, cell_index):  # type: ignore[override]
-        size = len(json.dumps(msg.get("content", {}), default=str))
+    def reply_error(self, cell_index: int) -> tuple[str, str]:
+        """The error in the cell's execute reply (shell channel), when its error output was lost."""
+        reply = self.replies.get(cell_index, {})
+        if reply.get("status") == "error":
+            return str(reply.get("ename", "")), str(reply.get("evalue", ""))[:500]
+        return "", ""
+
+    def recover_iopub(self, cell: NotebookNode) -> bool:
+        """After a cell: if its outputs stopped arriving (no idle status: ZeroMQ refused an
+        over-limit message and dropped the connection, which it does not re-open), connect a
+        new iopub socket (same limit) and say so in the cell. Returns whether it did."""
+        if "iopub.status.idle" in cell.get("metadata", {}).get("execution", {}) or self.kc is None:
+            return False
+        old, self.kc._iopub_channel = self.kc._iopub_channel, None
+        if old is not None:
+            old.close()
+        self.kc.iopub_channel  # noqa: B018 (creates and connects the new channel)
+        self.output_truncated = True
+        self.dropped_messages += 1
+        cap = self.max_message_bytes / 1e6
+        cell.outputs.append(_note(f"커널이 한도({cap:.0f} MB)를 넘는 메시지를 보내 거부되었습니다. 이 셀의 출력 일부가 없을 수 있습니다",
+                                  f"the kernel sent a message over the limit ({cap:.0f} MB); it was refused and "
+                                  "some of this cell's output may be missing"))
+        return True
+
+    def process_message(self, msg, cell, cell_index):  # type: ignore[override]
+        msg_type = msg.get("msg_type", "")
+        if msg_type.startswith("comm"):
+            self.dropped_messages += 1  # widgets: never kept (see the class docstring)
+            return None
+        if msg_type not in OUTPUT_TYPES:
+            return super().process_message(msg, cell, cell_index)
+        size = _message_size(msg)
+        if msg_type == "error":
+            if size > 20_000:  # keep the error (the cell's status comes from it), shortened
+                content = msg["content"]
+                content["evalue"] = str(content.get("evalue", ""))[:2000]
+                content["traceback"] = [str(t)[:2000] for t in (content.get("traceback") or [])[-10:]]
+            return super().process_message(msg, cell, cell_index)
+        if size > self.max_message_bytes:
+            self.dropped_messages += 1
+            self.output_truncated = True
+            mb, cap = size / 1e6, self.max_message_bytes / 1e6
+            cell.outputs.append(_note(f"너무 큰 출력 메시지({msg_type}, {mb:.1f} MB)를 버렸습니다 (한도 {cap:.0f} MB)",
+                                      f"a {mb:.1f} MB {msg_type} message was dropped (limit {cap:.0f} MB)"))
+            return None
         self.output_bytes += size
         if self.output_bytes > self.max_output_bytes:
-            if not self.output_truncated:
-                self.output_truncated = True
-                outs.append(
-                    nbformat.v4.new_output("stream", name="stderr", text="[kubig] output limit reached; further output dropped\n")
-                )
+            self.dropped_messages += 1
+            if not self.output_truncated or not any("[kubig]" in str(o.get("text", "")) for o in cell.outputs):
+                cap = self.max_output_bytes / 1e6
+                cell.outputs.append(_note(f"출력 한도({cap:.1f} MB)에 도달하여 이후 출력은 버립니다",
+                                          f"output limit ({cap:.1f} MB) reached; further output dropped"))
+            self.output_truncated = True
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        return super().process_message(msg, cell, cell_index)
 
 
 @dataclass
 class _Workspace:
+    """The kernel's folders: work (its working directory) and comm (its sockets).
+
+    As root, root is a tmpfs of limits.disk_mb / limits.max_files (quota=True), owned by
+    root 0700; work and comm belong to the sandbox user. Otherwise a plain folder in /tmp,
+    bounded only by RLIMIT_FSIZE per file (quota=False).
+    """
+
     root: Path
     work: Path
     comm: Path
+    quota: bool = False
 
     @classmethod
-    def create(cls) -> "_Workspace":
+    def create(cls, limits: Limits | None = None) -> "_Workspace":
         # Short path: ipc socket names must fit in 107 bytes.
         root = Path(tempfile.mkdtemp(prefix="kg-", dir="/tmp"))
+        quota = sandbox.quota_tmpfs(root, limits) if limits is not None else False
         work, comm = root / "work", root / "comm"
-        work.mkdir()
-        comm.mkdir()
-        return cls(root, work, comm)
+        try:
+            work.mkdir()
+            comm.mkdir()
+            sandbox.give_to_sandbox(work)
+            sandbox.give_to_sandbox(comm)
+        except BaseException:
+            cls(root, work, comm, quota).remove()
+            raise
+        return cls(root, work, comm, quota)
+
+    def remove(self) -> None:
+        if self.quota:
+            sandbox.release_tmpfs(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _preload_source(modules: tuple[str, ...]) -> str:
@@ -144,7 +294,17 @@ async def _responsive(client: NotebookClient, wait_s: float = 10.0) -> bool:
     return reply.get("content", {}).get("status") in ("ok", "error")
 
 
-@dataclass
+SHUTDOWN_TIMEOUT_S = 20.0
+_LIVE: set["LiveKernel"] = set()  # every kernel not yet torn down, for teardown_all()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()  # set by teardown_all(): no new kernel may start
+
+
+class GraderStopping(RuntimeError):
+    """The grader is being stopped (Ctrl-C/SIGTERM): no new kernel starts."""
+
+
+@dataclass(eq=False)
 class LiveKernel:
     """A started, sandboxed kernel with its private workspace; serves exactly one notebook."""
 
@@ -154,13 +314,58 @@ class LiveKernel:
     isolation: str
     start_seconds: float
 
+    def __post_init__(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        if _STOPPING.is_set():
+            self.kill()
+            raise GraderStopping("the grader is stopping")
+
     async def shutdown(self) -> None:
+        """Stop the kernel (bounded wait), then kill whatever is left and remove the workspace."""
         try:
-            await self.km.shutdown_kernel(now=True)
-        except Exception:  # already dead, or never fully started
+            await asyncio.wait_for(self.km.shutdown_kernel(now=True), SHUTDOWN_TIMEOUT_S)
+        except (Exception, asyncio.TimeoutError):  # already dead, never fully started, or stuck
             pass
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        """Tear down synchronously, without waiting on the kernel (safe from any thread)."""
+        with _LIVE_LOCK:
+            if self not in _LIVE:
+                return
+            _LIVE.discard(self)
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+                try:
+                    kill()
+                    break
+                except (ProcessLookupError, PermissionError, OSError):
+                    pass
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         self.cgroups.close()
-        shutil.rmtree(self.ws.root, ignore_errors=True)
+        self.ws.remove()
+
+
+def teardown_all(stop: bool = True) -> int:
+    """Kill every sandboxed kernel of this process and remove its cgroups and workspace
+    (on Ctrl-C/SIGTERM, before exiting without waiting for worker threads); with stop, no
+    kernel starts afterwards (one being started is killed as soon as it exists). Returns how many."""
+    if stop:
+        _STOPPING.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for kernel in live:
+        try:
+            kernel.kill()
+        except Exception:
+            pass
+    return len(live)
 
 
 class KernelLane:
@@ -235,13 +440,16 @@ class NotebookRunner:
     async def start_kernel(self) -> LiveKernel:
         """Boot a sandboxed kernel in a fresh workspace and pre-import the pack's modules."""
         started = time.monotonic()
-        ws = _Workspace.create()
+        if _STOPPING.is_set():
+            raise GraderStopping("the grader is stopping")
+        ws = _Workspace.create(self.limits)
         cgroups = sandbox.make_cgroups(self.limits)
         try:
             prefix, env, isolation = self._launch(ws, cgroups)
             km = SandboxKernelManager(
                 launch_prefix=prefix,
                 runtime_python=str(self.runtime.python),
+                max_message_bytes=int(self.limits.max_message_bytes),
                 transport="ipc",
                 ip=str(ws.comm / "k"),
                 connection_file=str(ws.comm / "kernel.json"),
@@ -249,11 +457,11 @@ class NotebookRunner:
             launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": str(ws.work)}
             if env:
                 launch["env"] = env
-            await km.start_kernel(**launch)
+            await asyncio.wait_for(km.start_kernel(**launch), 60)
             kernel = LiveKernel(ws, cgroups, km, isolation, 0.0)
         except BaseException:
             cgroups.close()
-            shutil.rmtree(ws.root, ignore_errors=True)
+            ws.remove()
             raise
         try:
             kc = km.client()
@@ -277,18 +485,25 @@ class NotebookRunner:
             data=self.runtime.data if self.runtime.data.exists() else None,
         )
         env = sandbox.sandbox_env(mounts, self.runtime.bin, self.threads)
-        prefix = sandbox.limit_args(self.limits, cgroups)
         exe = sandbox.bwrap_available()
         if exe:
-            return prefix + sandbox.bwrap_args(exe, mounts, env, self.runtime.mplconfig), {}, "full"
-        # Reduced: same limits and a private folder, but the host file system and network stay visible.
+            prefix = sandbox.limit_args(self.limits, cgroups)
+            bwrap = sandbox.bwrap_args(exe, mounts, env, self.runtime.mplconfig, tmp_mb=int(self.limits.disk_mb))
+            return prefix + bwrap, {}, "full"
+        # Reduced: same limits, a private folder and (as root) the unprivileged user, but the
+        # host file system (what that user may read) and the network stay visible.
         (ws.root / "data").symlink_to(self.runtime.data)
         home = ws.root / "home"
         home.mkdir()
         env.update(HOME=str(home), MPLCONFIGDIR=str(home / "mpl"), IPYTHONDIR=str(home / "ipython"),
                    JUPYTER_RUNTIME_DIR=str(home / "jupyter"))
         shutil.copytree(self.runtime.mplconfig, home / "mpl", dirs_exist_ok=True)
-        return prefix, env, "reduced"
+        for folder, _, files in os.walk(home):
+            sandbox.give_to_sandbox(Path(folder))
+            for f in files:
+                sandbox.give_to_sandbox(Path(folder) / f)
+        needed = (self.runtime.base_prefix, self.runtime.venv, self.runtime.data, ws.root / "data", ws.work, ws.comm, home)
+        return sandbox.limit_args(self.limits, cgroups, expose=needed), env, "reduced"
 
     async def _run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any,
                    lane: KernelLane | None) -> tuple[Execution, NotebookNode]:
@@ -306,6 +521,7 @@ class NotebookRunner:
                 for f in files_dir.iterdir():
                     if f.is_file():
                         shutil.copy2(f, ws.work / f.name)
+                        sandbox.give_to_sandbox(ws.work / f.name)
             client = CappedNotebookClient(
                 nb,
                 km=kernel.km,
@@ -316,6 +532,7 @@ class NotebookRunner:
                 error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "cell timed out", "traceback": []},
                 record_timing=True,
                 max_output_bytes=self.limits.max_output_bytes,
+                max_message_bytes=self.limits.max_message_bytes,
                 resources={"metadata": {"path": str(ws.work)}},
             )
             async with client.async_setup_kernel():
@@ -338,7 +555,10 @@ class NotebookRunner:
                         cells += [CellRun(i, "not-run") for i, _ in code_cells[pos + 1 :]]
                         status, detail = "died", f"kernel died in cell {index}"
                         break
+                    client.recover_iopub(cell)
                     ename, evalue = _cell_error(cell)
+                    if not ename:  # its error output was lost (refused message): the reply still says
+                        ename, evalue = client.reply_error(index)
                     if client.timed_out(index):
                         ename, evalue = TIMEOUT_ENAME, f"cell timed out after {client.timeout}s"
                     cell_status = "timeout" if ename == TIMEOUT_ENAME else ("error" if ename else "ok")

@@ -1,20 +1,26 @@
 """Build the command that starts student code in a sandbox.
 
 Full isolation uses bubblewrap: new user/pid/net/ipc/uts namespaces, uid 65534, a read-only
-view of the system and the student runtime, a private writable working directory, and
-nothing else of the host (no grader, references, other students or reports). Limits come
-from cgroups (pids, memory) where the grader may create them, and from rlimits always.
-Without bubblewrap the kernel still gets rlimits, a private directory and a cleared
-environment, and the result says "isolation: reduced".
+view of the system (/usr and a minimal /etc) and the student runtime, a private writable
+working directory, and nothing else of the host (no grader, references, other students or
+reports). When the grader runs as root, the launcher (limit_exec.py) first becomes the
+unprivileged SANDBOX_UID, so the sandbox's user is `nobody` outside as well (bubblewrap maps
+it to the caller's uid). Limits come from cgroups (pids, memory) where the grader may create
+them, from rlimits always, and, as root, from a size- and inode-limited tmpfs for the
+writable folders (`quota_tmpfs`). Without bubblewrap the kernel still gets rlimits, a
+private directory, a cleared environment and (as root) the unprivileged user, and the
+result says "isolation: reduced".
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +29,14 @@ from grader.pack import Limits
 
 LIMIT_EXEC = Path(__file__).with_name("limit_exec.py")
 SANDBOX_ROOT = Path("/sandbox")
+# The unprivileged user (nobody:nogroup) sandboxed processes run as when the grader is root.
+SANDBOX_UID = SANDBOX_GID = 65534
+# What of the host's /etc the kernel sees (only these, when they exist): name resolution for
+# its own user and localhost, the dynamic loader's cache, fonts, CA certificates, time zone,
+# MIME types. Never shadow/gshadow, ssh, sudoers, the grader's configuration, /etc/jupyter.
+ETC_ENTRIES = ("passwd", "group", "hosts", "host.conf", "nsswitch.conf", "ld.so.cache", "localtime", "timezone",
+               "fonts", "ssl/certs", "ca-certificates.conf", "mime.types", "protocols", "services", "alternatives",
+               "os-release", "locale.alias", "debian_version")
 
 
 @dataclass(frozen=True)
@@ -42,26 +56,37 @@ class CgroupSet:
 
     dirs: list[Path] = field(default_factory=list)
 
-    def close(self) -> None:
+    def kill(self) -> None:
+        """SIGKILL every process in the cgroups (once)."""
         for d in self.dirs:
-            procs = d / "cgroup.procs"
             try:
-                for pid in procs.read_text().split():
-                    try:
-                        os.kill(int(pid), 9)
-                    except ProcessLookupError:
-                        pass
+                pids = (d / "cgroup.procs").read_text().split()
             except OSError:
-                pass
-        for d in self.dirs:
-            for _ in range(50):
+                continue
+            for pid in pids:
+                try:
+                    os.kill(int(pid), 9)
+                except (ProcessLookupError, PermissionError, ValueError):
+                    pass
+
+    def close(self, wait_s: float = 5.0) -> None:
+        """Kill what is inside (again and again: a fork storm keeps forking) and remove the
+        cgroups; gives up after wait_s (a cgroup left behind is empty of our processes' work)."""
+        deadline = time.monotonic() + wait_s
+        left = list(self.dirs)
+        while left:
+            self.kill()
+            for d in list(left):
                 try:
                     d.rmdir()
-                    break
+                    left.remove(d)
+                except FileNotFoundError:
+                    left.remove(d)
                 except OSError:
-                    import time
-
-                    time.sleep(0.05)
+                    pass
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.dirs.clear()
 
 
@@ -108,18 +133,61 @@ def make_cgroups(limits: Limits) -> CgroupSet:
     return cgs
 
 
+def sandbox_user() -> tuple[int, int] | None:
+    """(uid, gid) sandboxed processes become, or None when the grader is not root (then they
+    run as the grader's own unprivileged user)."""
+    return (SANDBOX_UID, SANDBOX_GID) if os.geteuid() == 0 else None
+
+
+def give_to_sandbox(path: Path) -> None:
+    """Make a folder (or file) the sandbox user's, so the sandboxed process may write it (as root)."""
+    user = sandbox_user()
+    if user is not None:
+        os.chown(path, *user)
+
+
 @functools.cache
 def bwrap_available() -> str | None:
-    """Path of a bubblewrap that can actually create our namespaces here, else None."""
+    """Path of a bubblewrap that can actually create our namespaces here, as the user that
+    will run it (the sandbox user when the grader is root), else None."""
     exe = shutil.which("bwrap")
     if not exe or os.environ.get("KUBIG_NO_BWRAP"):
         return None
-    probe = [exe, "--unshare-all", "--uid", "65534", "--gid", "65534", "--ro-bind", "/", "/", "true"]
+    probe = [exe, "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
+             "--ro-bind", "/", "/", "true"]
+    user = sandbox_user()
+    as_user = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
     try:
-        ok = subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
+        ok = subprocess.run(probe, capture_output=True, timeout=10, cwd="/", **as_user).returncode == 0
+    except (OSError, subprocess.SubprocessError):
         ok = False
     return exe if ok else None
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+MS_NOSUID, MS_NODEV = 0x2, 0x4
+MNT_DETACH = 2
+
+
+def quota_tmpfs(path: Path, limits: Limits) -> bool:
+    """Mount a tmpfs of limits.disk_mb and limits.max_files inodes on path (root only).
+
+    Returns False (nothing mounted) when not root or the mount is refused; the caller then
+    has only RLIMIT_FSIZE (a per-file size cap) and says the quota is reduced. The tmpfs is
+    RAM-backed: what the notebook writes there counts against its memory cgroup as well.
+    """
+    if os.geteuid() != 0 or os.environ.get("KUBIG_NO_QUOTA"):
+        return False
+    opts = f"size={int(limits.disk_mb)}m,nr_inodes={int(limits.max_files)},mode=0700,uid=0,gid=0"
+    rc = _libc.mount(b"kubig-work", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts.encode())
+    return rc == 0
+
+
+def release_tmpfs(path: Path) -> None:
+    """Unmount a quota tmpfs (lazily: a process still inside cannot keep it, or its RAM, busy)."""
+    _libc.umount2(str(path).encode(), MNT_DETACH)
 
 
 def sandbox_env(mounts: Mounts, runtime_bin: Path, threads: int) -> dict[str, str]:
@@ -142,19 +210,37 @@ def sandbox_env(mounts: Mounts, runtime_bin: Path, threads: int) -> dict[str, st
     }
 
 
-def bwrap_args(exe: str, mounts: Mounts, env: dict[str, str], mpl_cache: Path | None) -> list[str]:
-    """bubblewrap arguments up to (not including) the command."""
-    args = [exe, "--unshare-all", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
+def etc_args(entries: tuple[str, ...] = ETC_ENTRIES) -> list[str]:
+    """A minimal /etc: the listed entries of the host's (symlinks stay symlinks)."""
+    args: list[str] = []
+    for name in entries:
+        host = Path("/etc") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), str(host)]
+        elif host.exists():
+            args += ["--ro-bind", str(host), str(host)]
+    return args
+
+
+def bwrap_args(exe: str, mounts: Mounts, env: dict[str, str], mpl_cache: Path | None,
+               tmp_mb: int | None = None, etc: tuple[str, ...] = ETC_ENTRIES) -> list[str]:
+    """bubblewrap arguments up to (not including) the command.
+
+    tmp_mb caps the sandbox's own /tmp and /dev/shm (RAM-backed tmpfs); None leaves them
+    unbounded except by the memory limit. etc lists what of the host's /etc is visible.
+    """
+    args = [exe, "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID), "--hostname", "sandbox"]
     args += ["--die-with-parent", "--new-session", "--clearenv"]
-    for d in ("usr", "etc"):
-        args += ["--ro-bind", f"/{d}", f"/{d}"]
+    args += ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         target = Path("/") / link
         if target.is_symlink():
             args += ["--symlink", os.readlink(target), f"/{link}"]
         elif target.is_dir():
             args += ["--ro-bind", str(target), str(target)]
-    args += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
+    args += etc_args(etc)
+    size = ["--size", str(int(tmp_mb) * 1024 * 1024)] if tmp_mb else []
+    args += [*size, "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm"]
     args += ["--dir", "/tmp/home", "--dir", "/tmp/mpl"]
     for p in (*mounts.python_prefixes, *mounts.extra_ro):
         args += ["--ro-bind", str(p), str(p)]
@@ -172,20 +258,36 @@ def bwrap_args(exe: str, mounts: Mounts, env: dict[str, str], mpl_cache: Path | 
     return args
 
 
-def limit_args(limits: Limits, cgroups: CgroupSet) -> list[str]:
-    """The rlimit/cgroup launcher prefix."""
+def limit_args(limits: Limits, cgroups: CgroupSet, expose: tuple[Path, ...] | None = None) -> list[str]:
+    """The rlimit/cgroup/user launcher prefix.
+
+    As root the launcher becomes SANDBOX_UID before running a bubblewrap command (and makes
+    the paths bubblewrap binds reachable for it). For a command run without bubblewrap
+    (reduced isolation), pass expose = the paths that command needs (runtime, work folder…)
+    to have it dropped to SANDBOX_UID too; with expose=None it keeps the grader's user.
+    """
     args = [sys.executable, "-I", "-S", str(LIMIT_EXEC)]
     args += ["--data", str(limits.memory_mb * 1024 * 1024)]
-    args += ["--fsize", str(512 * 1024 * 1024), "--nofile", "1024"]
-    if os.geteuid() != 0:
+    args += ["--fsize", str(min(int(limits.disk_mb), 4096) * 1024 * 1024), "--nofile", "1024"]
+    user = sandbox_user()
+    if user is None:
         args += ["--nproc", str(limits.max_processes + _user_process_count())]
+    else:
+        args += ["--user", f"{user[0]}:{user[1]}"]
+        if not any(d.parent.name == "pids" or (d.parent / "cgroup.controllers").exists() for d in cgroups.dirs):
+            # no pids cgroup: the per-user process limit is the only bound (shared by all kernels)
+            args += ["--nproc", str(limits.max_processes + _user_process_count(user[0]))]
+        if expose is not None:
+            args += ["--drop-direct"]
+            for p in expose:
+                args += ["--expose", str(p)]
     for d in cgroups.dirs:
         args += ["--cgroup", str(d)]
     return args + ["--"]
 
 
-def _user_process_count() -> int:
-    uid = os.geteuid()
+def _user_process_count(uid: int | None = None) -> int:
+    uid = os.geteuid() if uid is None else uid
     count = 0
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
