@@ -374,7 +374,11 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         console.print("[yellow]interrupted: the partial report is written; run again to resume[/yellow]")
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)  # do not wait for notebooks still running in worker threads; their kernels die with us
+        if not scheduler:
+            from grader.execute.kernel import teardown_all
+
+            teardown_all()  # a kernel a worker thread started meanwhile (run_cohort killed the others)
+        os._exit(130)  # do not wait for worker threads: their kernels, cgroups and workspaces are gone
 
 
 @app.command("merge")

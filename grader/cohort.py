@@ -4,11 +4,18 @@ Each submission is graded by its own kernel in its own sandbox; a worker thread 
 on it, so one submission's crash or timeout never touches another. Results are cached as
 they finish and the report is rewritten as they come in (atomically), so Ctrl-C or a kill
 leaves a consistent partial report and the next run resumes from the cache.
+
+Ctrl-C (SIGINT) and SIGTERM stop a run the same way (`StopSignals`): the first one ends the
+wait for results, every sandboxed kernel of this process is killed (its cgroups and
+workspace removed), and the report is written with "pending" rows for what was not graded;
+a signal arriving while that report is written is remembered, not raised.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -42,6 +49,48 @@ def pending_result(sub: Submission, pack: Pack) -> SubmissionResult:
     note = Message("채점이 중단되어 아직 결과가 없습니다. 다시 실행하면 이어서 채점합니다.",
                    "Grading was interrupted before this submission finished; run again to resume.")
     return SubmissionResult(sub, "pending", (), 0.0, pack.max_points, "none", notes=(note,))
+
+
+class StopSignals:
+    """SIGINT and SIGTERM → KeyboardInterrupt in the main thread, while `armed`.
+
+    Disarmed (while the final report is written), a signal is only remembered in `received`.
+    Outside the main thread (where handlers cannot be installed) it does nothing.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.armed = True
+        self.received: int | None = None
+        self._saved: dict[int, object] = {}
+
+    def _handler(self, signum: int, frame: object) -> None:
+        first = self.received is None
+        self.received = signum
+        if self.armed and first:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._saved[sig] = signal.getsignal(sig)
+                signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._saved.clear()
+
+
+def _stop_kernels() -> None:
+    """Kill every sandboxed kernel of this process (they would otherwise outlive the run)."""
+    try:
+        from grader.execute.kernel import teardown_all
+    except ImportError:  # a grader without the execution engine (e.g. a Dask client)
+        return
+    teardown_all()
 
 
 def default_jobs() -> int:
@@ -87,13 +136,15 @@ def run_cohort(
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     futures: dict[Future, int] = {}
+    stop = StopSignals()
+    stop.__enter__()
     try:
         queue = list(todo)
         while queue or futures:
             while queue and len(futures) < jobs:
                 i = queue.pop(0)
                 futures[pool.submit(grade_fn or grader.grade, submissions[i])] = i
-            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            finished, _ = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
             for fut in finished:
                 i = futures.pop(fut)
                 result = fut.result()
@@ -108,14 +159,22 @@ def run_cohort(
                 last_report = time.monotonic()
     except KeyboardInterrupt:
         run.interrupted = True
-        for fut in futures:
-            fut.cancel()
     finally:
+        stop.armed = False  # from here on a signal is remembered, not raised: the report gets written
+        if run.interrupted or stop.received is not None:
+            run.interrupted = True
+            for fut in futures:
+                fut.cancel()
+            _stop_kernels()
         pool.shutdown(wait=not run.interrupted, cancel_futures=True)
         if not run.interrupted:
             grader.close()
-    run.results = snapshot()
-    if out_dir is not None:
-        run.report_paths = write_report(run.results, pack, out_dir, lang=lang, run=run_info)
+    try:
+        run.results = snapshot()
+        if out_dir is not None:
+            run.report_paths = write_report(run.results, pack, out_dir, lang=lang, run=run_info)
+    finally:
+        stop.__exit__()
+    run.interrupted = run.interrupted or stop.received is not None
     run.seconds = time.monotonic() - started
     return run
