@@ -31,6 +31,16 @@ How the reading works:
 6. ``playground_check`` judges every screenshot of a submission (``judge_screenshot``: an
    allowed dataset — spiral or XOR — test loss and epoch within the limits) and passes when
    one does; anything it could not read makes it "needs-review", never a silent pass.
+7. The numbers must come from a Playground page (``_page_evidence``, issue 11): the section
+   headings in one row, the orange/blue output plot with its axes under "OUTPUT", the test loss
+   between them and the epoch in the top bar.  Text alone (a blank canvas, pasted numbers, a
+   collage) fails; a page only partly recognised goes to review.  Faint (near-white) values are
+   not read.
+8. Screenshots are untrusted: at most 40 million decoded pixels (checked before decoding), each
+   Tesseract call and all OCR of one image bounded in time (``OCR_CALL_TIMEOUT``, ``OCR_BUDGET``),
+   and ``read_playground`` runs the reading in a separate process (``python -m
+   grader.screenshots``) under memory and CPU rlimits, killed with its Tesseract children at
+   its wall limit.  Out of time → "needs-review", saying the image could not be read in time.
 
 Tesseract runs with ``OMP_THREAD_LIMIT=1`` (unless the caller set it; set only around the
 calls): its OpenMP threads make single-image OCR 3-4x slower on small, busy machines.
@@ -67,6 +77,12 @@ DATASETS = {"classification": ("circle", "xor", "gauss", "spiral"),
             "regression": ("reg-plane", "reg-gauss")}
 
 _MAX_SIDE = 5000          # larger images are shrunk before anything else
+_MAX_PIXELS = 40_000_000  # decoded pixels (after JPEG draft): anything larger is refused unread
+#: Time limits: one Tesseract call, all OCR of one image, and the reader process (budget + grace).
+OCR_CALL_TIMEOUT = 20.0
+OCR_BUDGET = 60.0
+READER_GRACE = 15.0
+READER_MEMORY_MB = 2048   # address-space rlimit of the reader process (and its Tesseract children)
 _PAGE_WIDTH = 2000        # full-page OCR width (pixels) for the first pass
 _MAX_UPSCALE = 3.0
 _MAX_OCR_PIXELS = 12e6    # cap for the page image handed to Tesseract
@@ -95,6 +111,16 @@ class PlaygroundReading:
     config: dict[str, object] = field(default_factory=dict)
     raw_text: str = ""
     problems: list[str] = field(default_factory=list)
+    #: Is this recognisably a Playground page (``_page_evidence``)?  "page": the headings, the
+    #: output heat-map with its axes and the values sit where Playground puts them; "partial":
+    #: some of it (a leader must look); "none": clearly not a Playground page (text only, a
+    #: blank canvas).  ``None``: not assessed (an unreadable file, a reading built by hand).
+    page: str | None = None
+    #: What was found / missing for ``page`` (English, for the message and the leader).
+    page_found: tuple[str, ...] = ()
+    page_missing: tuple[str, ...] = ()
+    #: The reading ran out of time (OCR budget or the reader process's limit).
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +158,9 @@ def _load(path: Path) -> tuple[Image.Image | None, str | None]:
             with Image.open(path) as im:
                 if im.format == "JPEG" and max(im.size) > _MAX_SIDE:
                     im.draft("RGB", (_MAX_SIDE, _MAX_SIDE))
+                if im.width * im.height > _MAX_PIXELS:  # checked before decoding a single pixel
+                    return None, (f"image too large to read: {im.width}x{im.height} pixels "
+                                  f"(at most {_MAX_PIXELS / 1e6:g} million)")
                 im.seek(0)
                 im = ImageOps.exif_transpose(im) or im
                 if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
@@ -180,11 +209,44 @@ def _single_threaded_tesseract() -> Iterator[None]:
                     os.environ.pop("OMP_THREAD_LIMIT", None)
 
 
+class OCRTimeout(BaseException):
+    """The OCR budget of the image is spent.  A ``BaseException`` on purpose: the readers'
+    ``except Exception`` (a failed optional re-read is not fatal) must not swallow it."""
+
+
+_budget = threading.local()
+
+
+@contextmanager
+def ocr_budget(seconds: float, per_call: float = OCR_CALL_TIMEOUT) -> Iterator[None]:
+    """All Tesseract calls inside share ``seconds``; each is also cut at ``per_call`` seconds."""
+    import time
+
+    old = getattr(_budget, "limits", None)
+    _budget.limits = (time.monotonic() + seconds, per_call)
+    try:
+        yield
+    finally:
+        _budget.limits = old
+
+
 def _tesseract(img: Image.Image, config: str) -> dict[str, list]:
+    import time
+
     import pytesseract
 
+    deadline, per_call = getattr(_budget, "limits", None) or (time.monotonic() + OCR_BUDGET, OCR_CALL_TIMEOUT)
+    left = min(per_call, deadline - time.monotonic())
+    if left <= 0.05:
+        raise OCRTimeout("OCR budget spent")
     with _single_threaded_tesseract():
-        return pytesseract.image_to_data(img, config=config, output_type=pytesseract.Output.DICT)
+        try:
+            return pytesseract.image_to_data(img, config=config, output_type=pytesseract.Output.DICT,
+                                             timeout=left)
+        except RuntimeError as exc:
+            if "timeout" in str(exc).lower():
+                raise OCRTimeout(f"a Tesseract call took longer than {left:.0f} s") from None
+            raise
 
 
 def _ocr_words(gray: Image.Image, scale: float, psm: int) -> list[_Word]:
@@ -1011,12 +1073,301 @@ def _thumbnail_kind(pixels: "np.ndarray") -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- is it a Playground page?
+
+_HEADINGS = ("DATA", "FEATURES", "HIDDEN", "OUTPUT")
+
+
+def _headings(words: Sequence[_Word]) -> dict[str, _Word]:
+    """The section headings (upper-case as Playground sets them), "HIDDEN" of "N HIDDEN LAYERS"."""
+    out: dict[str, _Word] = {}
+    for w in words:
+        t = w.text.strip(".:,;'\"")
+        for k in _HEADINGS:
+            if k not in out and t.isupper() and (t == k or (len(t) >= 5 and _similar(t, k) >= 0.85)):
+                out[k] = w
+    return out
+
+
+def _heatmap(rgb: Image.Image, h: float) -> tuple[int, int, int, int, float, float, int, int] | None:
+    """The biggest square of orange/blue shading: ``(x0, y0, x1, y1, orange, blue, ticks below,
+    ticks right)`` — the shares of orange and blue pixels in it and the number of separate
+    marks (axis labels -6 … 6) along its bottom and right edges; ``None`` if none is ≥ 8 ``h``.
+
+    Measured on the 26 real screenshots: side 24-29 × the text height, orange and blue each
+    ≥ 17 %, 13 tick labels on both axes.
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    a = np.asarray(rgb).astype(np.int16)
+    hgt, wid = a.shape[:2]
+    step = max(1, round(h / 2), -(-max(hgt, wid) // 500))  # blocks of about half a text line
+    warm, cool = a[..., 0] - a[..., 2] > 40, a[..., 2] - a[..., 0] > 40
+    hb, wb = hgt // step, wid // step
+    if min(hb, wb) < 4:
+        return None
+
+    def blocks(m):
+        return m[:hb * step, :wb * step].reshape(hb, step, wb, step).mean(axis=(1, 3))
+
+    bw, bc = blocks(warm), blocks(cool)
+    # the decision boundary and the data points are pale: close small gaps first
+    dense = ndimage.binary_closing((bw + bc) > 0.5, structure=np.ones((5, 5)))
+    sq = np.zeros((hb + 1, wb + 1), dtype=np.int32)  # largest all-dense square ending at each block
+    for y in range(hb):
+        row, prev, d = sq[y + 1], sq[y], dense[y]
+        for x in np.nonzero(d)[0]:
+            row[x + 1] = 1 + min(prev[x], prev[x + 1], row[x])
+    k = int(sq.max())
+    if k * step < 8 * h:
+        return None
+    by1, bx1 = np.unravel_index(int(sq.argmax()), sq.shape)
+    x0, y0, x1, y1 = (int(bx1) - k) * step, (int(by1) - k) * step, int(bx1) * step, int(by1) * step
+    orange, blue = float(warm[y0:y1, x0:x1].mean()), float(cool[y0:y1, x0:x1].mean())
+    # the block grid cuts the edges: walk out to the real ones
+    colored = warm | cool
+    rows, cols = colored[:, x0:x1].mean(axis=1), colored[y0:y1, :].mean(axis=0)
+    r = round(1.5 * h)
+    while y1 < min(hgt, y1 + r) and rows[y1] > 0.5:
+        y1 += 1
+    while x1 < min(wid, x1 + r) and cols[x1] > 0.5:
+        x1 += 1
+    g = a.mean(axis=2)
+    ticks = []
+    for strip, axis in ((g[y1 + max(1, round(0.1 * h)):y1 + round(2.2 * h), x0:x1], 0),
+                        (g[y0:y1, x1 + max(1, round(0.1 * h)):x1 + round(2.2 * h)], 1)):
+        if strip.size == 0:
+            ticks.append(0)
+            continue
+        ink = (strip < np.median(strip) - 20).any(axis=axis)  # pale 5 px labels in small JPEGs: ~25 levels
+        ticks.append(len(_segments(ink, 1, max(1, round(0.25 * h)))))
+    return x0, y0, x1, y1, orange, blue, ticks[0], ticks[1]
+
+
+def _colour_share(rgb: Image.Image) -> float:
+    """Share of clearly orange or blue pixels in the whole image."""
+    import numpy as np
+
+    small = rgb.copy()
+    small.thumbnail((800, 800))
+    a = np.asarray(small).astype(np.int16)
+    return float((np.abs(a[..., 0] - a[..., 2]) > 40).mean())
+
+
+def _page_evidence(words: Sequence[_Word], rgb: Image.Image, found: "_Found",
+                   values: dict[str, object]) -> tuple[str, list[str], list[str]]:
+    """Is the image recognisably a TensorFlow Playground page?  ``(verdict, found, missing)``.
+
+    "page" needs all of:
+      1. the section headings: OUTPUT and at least two of DATA, FEATURES, HIDDEN LAYERS on
+         one row, left to right in that order;
+      2. the output heat-map: a square of orange and blue shading (each ≥ 5 %), 10-45 text
+         lines wide, left-aligned under "OUTPUT" (within 3 lines) and 2-20 lines below it, with
+         ≥ 8 axis labels along its bottom or right edge;
+      3. the test loss read between the "OUTPUT" heading and the heat-map; the epoch (when
+         read) above the heading row, left of "OUTPUT".
+    "none" (clearly not a page): no heat-map anywhere and either fewer than two headings or
+    hardly any orange/blue in the image (< 0.5 %: text on a blank canvas).  "partial": the rest.
+    (The selected dataset thumbnail is required separately: no dataset read → review.)
+    """
+    heads = _headings(words)
+    hs = sorted(w.h for w in heads.values()) or []
+    h = hs[len(hs) // 2] if hs else (_text_height(words) or max(rgb.size) / 120)
+    have, miss = [], []
+    out = heads.get("OUTPUT")
+    row_ok = False
+    if out is not None:
+        cy = out.y + out.h / 2
+        row = [heads[k] for k in _HEADINGS if k in heads and abs(heads[k].y + heads[k].h / 2 - cy) < 1.5 * h]
+        row_ok = len(row) >= 3 and out in row and all(a.x < b.x for a, b in zip(row, row[1:]))
+        if row_ok:
+            have.append("section headings (" + ", ".join(k for k in _HEADINGS if heads.get(k) in row) + ")")
+    if not row_ok:
+        miss.append("the section headings DATA / FEATURES / HIDDEN LAYERS / OUTPUT in one row"
+                    + (f" (only {', '.join(heads)} read)" if heads else " (none read)"))
+
+    hm = _heatmap(rgb, h)
+    hm_ok = False
+    if hm is not None:
+        x0, y0, x1, y1, orange, blue, tb, tr = hm
+        side = x1 - x0
+        shaded = orange >= 0.05 and blue >= 0.05 and 10 * h <= side <= 45 * h
+        axis = max(tb, tr) >= 8
+        placed = out is None or (abs(x0 - out.x) <= 3 * h and out.bottom + 2 * h <= y0 <= out.bottom + 20 * h)
+        hm_ok = shaded and axis and placed and out is not None
+        if hm_ok:
+            have.append("the output heat-map with its axes under OUTPUT")
+        else:
+            miss.append("the output plot's axis labels (-6 … 6)" if not axis else
+                        "the orange/blue output plot under the OUTPUT heading" if not placed or out is None else
+                        "an output plot shaded in both orange and blue")
+    else:
+        miss.append("the output heat-map (a square of orange/blue shading with axes)")
+
+    values_ok = True
+    if out is not None and hm is not None and found.test_box is not None:
+        tx0, ty0, tx1, ty1 = found.test_box
+        if not (out.y - 0.5 * h <= ty0 and ty1 <= hm[1] + 0.5 * h and out.x - 2 * h <= tx0 <= hm[2]):
+            values_ok = False
+            miss.append("the test loss where Playground shows it (under OUTPUT, above the heat-map)")
+    elif values.get("test loss") is not None:
+        values_ok = False
+        miss.append("the test loss in its place on the page")
+    if values.get("epoch") is not None and found.epoch_box is not None and out is not None:
+        ex0, ey0, ex1, ey1 = found.epoch_box
+        if not (ey1 <= out.y and ex1 <= out.x):
+            values_ok = False
+            miss.append("the epoch counter in the top bar")
+    if values_ok and (values.get("test loss") is not None or values.get("epoch") is not None):
+        have.append("the loss/epoch values in their places")
+
+    if row_ok and hm_ok and values_ok:
+        return "page", have, miss
+    if hm is None and (len(heads) < 2 or _colour_share(rgb) < 0.005):
+        return "none", have, miss
+    return "partial", have, miss
+
+
 # --------------------------------------------------------------------------- public API
 
 
-def read_playground(image_path: Path) -> PlaygroundReading:
-    """OCR a TensorFlow Playground screenshot; never raises for bad input (see ``problems``)."""
+def read_playground(image_path: Path, *, budget: float = OCR_BUDGET, per_call: float = OCR_CALL_TIMEOUT,
+                    isolate: bool = True, memory_mb: int = READER_MEMORY_MB,
+                    wall: float | None = None) -> PlaygroundReading:
+    """OCR a TensorFlow Playground screenshot; never raises for bad input (see ``problems``).
+
+    The image is untrusted: with ``isolate`` (the default) it is read in a separate process
+    (``python -m grader.screenshots``) with an address-space rlimit of ``memory_mb`` and a CPU
+    rlimit, killed (with its Tesseract children) after ``wall`` seconds (default ``budget`` +
+    ``READER_GRACE``: the budget is checked between Tesseract calls, the kill is the backstop).  Inside,
+    all Tesseract calls of the image share ``budget`` seconds, each cut at ``per_call``.  Out
+    of time → a reading with ``timed_out`` and no values (the check asks for a review).
+    """
     image_path = Path(image_path)
+    if isolate:
+        return _read_isolated(image_path, budget, per_call, memory_mb, budget + READER_GRACE if wall is None else wall)
+    with ocr_budget(budget, per_call):
+        try:
+            return _read_here(image_path)
+        except OCRTimeout as exc:
+            return _timed_out(f"{exc}; budget {budget:g} s")
+
+
+def _timed_out(why: str) -> PlaygroundReading:
+    return PlaygroundReading(None, None, None, {}, "", [f"the image could not be read in time ({why})"],
+                             timed_out=True)
+
+
+def _reading_to_json(r: PlaygroundReading) -> dict:
+    from dataclasses import asdict
+
+    return asdict(r)
+
+
+def _reading_from_json(d: dict) -> PlaygroundReading:
+    d = dict(d)
+    for k in ("page_found", "page_missing"):
+        d[k] = tuple(d.get(k) or ())
+    return PlaygroundReading(**d)
+
+
+def _reader_limits(memory_mb: int, cpu_seconds: float) -> None:
+    """In the reader process, before anything is read: cap its memory and CPU time (inherited
+    by the Tesseract processes it starts)."""
+    import resource
+
+    mem = int(memory_mb) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    cpu = max(1, int(cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _read_isolated(path: Path, budget: float, per_call: float, memory_mb: int, limit: float) -> PlaygroundReading:
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TESSDATA_PREFIX", "TMPDIR")}
+    env.update(PYTHONPATH=root, OMP_THREAD_LIMIT="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "grader.screenshots", str(path.resolve()), "--budget", repr(float(budget)),
+           "--per-call", repr(float(per_call)), "--memory-mb", str(int(memory_mb))]
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env, cwd=root, start_new_session=True)
+    except OSError as exc:
+        return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: could not start the reader: {exc}"])
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        out, err = b"", b""
+    finally:
+        if proc.poll() is None or proc.returncode is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the reader and its Tesseract children
+            except ProcessLookupError:
+                pass
+            proc.communicate()
+    if proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU) and not out:
+        return _timed_out(f"the reader was stopped after {limit:g} s")
+    try:
+        return _reading_from_json(json.loads(out.decode("utf-8")))
+    except (ValueError, TypeError):
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        if "MemoryError" in tail[0]:
+            tail = [f"more than {memory_mb} MB of memory needed"]
+        return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: {tail[0][:200]}"])
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    """``python -m grader.screenshots IMAGE --budget S --per-call S --memory-mb M``: print the
+    reading as JSON (what ``_read_isolated`` runs)."""
+    import argparse
+    import json
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m grader.screenshots")
+    ap.add_argument("image")
+    ap.add_argument("--budget", type=float, default=OCR_BUDGET)
+    ap.add_argument("--per-call", type=float, default=OCR_CALL_TIMEOUT)
+    ap.add_argument("--memory-mb", type=int, default=READER_MEMORY_MB)
+    args = ap.parse_args(argv)
+    _reader_limits(args.memory_mb, args.budget + READER_GRACE)
+    sys.modules.setdefault("pandas", None)  # pytesseract imports pandas when it can: 0.2 s per image for nothing
+    try:
+        reading = read_playground(Path(args.image), budget=args.budget, per_call=args.per_call, isolate=False)
+    except MemoryError:
+        reading = PlaygroundReading(None, None, None, {}, "",
+                                    [f"OCR failed: more than {args.memory_mb} MB of memory needed"])
+    sys.stdout.write(json.dumps(_reading_to_json(reading), default=str))
+    return 0
+
+
+def _contrast(gray: Image.Image, box: tuple[float, float, float, float] | None) -> float | None:
+    """How much darker than the background the darkest ink in ``box`` is (0-255)."""
+    import numpy as np
+
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
+                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    a = np.asarray(gray.crop((x0, y0, x1, y1)), dtype=np.float32)
+    return float(np.median(a) - np.percentile(a, 0.5))
+
+
+#: Playground draws the epoch and the losses dark (#333 / black; the training loss grey #777)
+#: on white: on the 26 real screenshots the ink is 207-226 (epoch), 239-247 (test loss) and
+#: 146-148 (training loss) grey levels darker than the background.  Pale text (near-white on
+#: white) is not a Playground value.
+_MIN_VALUE_CONTRAST = 90
+
+
+def _read_here(image_path: Path) -> PlaygroundReading:
     problems: list[str] = []
     rgb, problem = _load(image_path)
     if rgb is None:
@@ -1051,6 +1402,12 @@ def read_playground(image_path: Path) -> PlaygroundReading:
         values = _read_fields(gray, _fields(gray, best), problems)
     except Exception as exc:  # noqa: BLE001
         problems.append(f"OCR re-read failed: {type(exc).__name__}: {exc}")
+    for key, box in (("epoch", best.epoch_box), ("test loss", best.test_box), ("training loss", best.training_box)):
+        contrast = _contrast(gray, box)
+        if values.get(key) is not None and contrast is not None and contrast < _MIN_VALUE_CONTRAST:
+            problems.append(f"{key} text is too faint ({contrast:.0f} grey levels darker than its background; "
+                            f"Playground draws it dark): not trusted")
+            values[key] = None
     epoch, test_loss, training_loss = (values.get(k) for k in ("epoch", "test loss", "training loss"))
     if best.test_box is None:
         problems.append("no 'Test loss' label found")
@@ -1069,7 +1426,12 @@ def read_playground(image_path: Path) -> PlaygroundReading:
             config = _read_config(best_words, gray, rgb)
         except Exception as exc:  # noqa: BLE001 - the configuration is a bonus, never fatal
             problems.append(f"configuration not read: {type(exc).__name__}: {exc}")
-    return PlaygroundReading(test_loss, training_loss, epoch, config, raw_text, problems)
+    try:
+        page, have, miss = _page_evidence(best_words, rgb, best, values)
+    except Exception as exc:  # noqa: BLE001 - cannot tell: a leader looks
+        page, have, miss = "partial", [], [f"the page could not be checked ({type(exc).__name__}: {exc})"]
+    return PlaygroundReading(test_loss, training_loss, epoch, config, raw_text, problems,
+                             page, tuple(have), tuple(miss))
 
 
 def _fmt_loss(v: float | None) -> str:
@@ -1122,8 +1484,10 @@ class ShotVerdict:
 
 def judge_screenshot(name: str, reading: PlaygroundReading, max_test_loss: float = 0.005,
                      max_epochs: int = 1000, datasets: Sequence[str] = ALLOWED_DATASETS) -> ShotVerdict:
-    """pass: an allowed dataset, test loss and epoch all read and within limits; fail: a value
-    read beyond a limit (or a dataset not allowed); needs-review: otherwise (something unread)."""
+    """pass: an allowed dataset, test loss and epoch all read and within limits on a recognised
+    Playground page; fail: a value read beyond a limit, a dataset not allowed, or clearly no
+    Playground page (``reading.page == "none"``); needs-review: otherwise (something unread,
+    the page only partly recognised, or the reading ran out of time)."""
     allowed = " 또는 ".join(_dataset_name(d).ko for d in datasets), " or the ".join(_dataset_name(d).en for d in datasets)
     loss, epoch, ds = reading.test_loss, reading.epoch, reading.config.get("dataset")
     bad: list[Message] = []
@@ -1135,9 +1499,22 @@ def judge_screenshot(name: str, reading: PlaygroundReading, max_test_loss: float
         bad.append(Message(f"test loss {_fmt_loss(loss)} > {max_test_loss:g}", f"test loss {_fmt_loss(loss)} is above {max_test_loss:g}"))
     if epoch is not None and epoch > max_epochs:
         bad.append(Message(f"epoch {epoch} > {max_epochs}", f"epoch {epoch} is beyond {max_epochs}"))
+    if reading.page == "none":
+        bad.append(Message(
+            "TensorFlow Playground 화면이 아닙니다: 발견한 것은 글자뿐이고, Playground 화면의 구성"
+            "(DATA·FEATURES·HIDDEN LAYERS·OUTPUT 제목, 오른쪽의 주황/파랑 출력 그림과 축, DATA 칸의 데이터셋 그림)이 "
+            "없습니다 — 학습을 마친 Playground 화면 전체를 그대로 캡처해 제출해 주세요",
+            "this is not a TensorFlow Playground page: only text was found, none of the page's layout "
+            "(the DATA, FEATURES, HIDDEN LAYERS and OUTPUT headings, the orange/blue output plot with its axes, "
+            "the dataset thumbnails under DATA) — capture the whole Playground page after training, unedited"))
     if bad:
         return ShotVerdict(name, reading, Status.FAIL, tuple(bad))
-    if not reading.raw_text and not reading.config and reading.problems:
+    if reading.timed_out:
+        unread.append(Message(
+            "제한 시간 안에 이미지를 읽지 못함(이미지가 너무 크거나 글자가 너무 많음) — 일반 크기의 Playground 화면 캡처를 제출해 주세요",
+            "the image could not be read in time (too large or too much text) — submit an ordinary "
+            "capture of the Playground page"))
+    elif not reading.raw_text and not reading.config and reading.problems:
         unread.append(Message(f"파일을 열 수 없음: {reading.problems[0]}", f"the file could not be read: {reading.problems[0]}"))
     elif any("no TensorFlow Playground text" in p for p in reading.problems):
         unread.append(Message("TensorFlow Playground 화면을 찾지 못함", "no TensorFlow Playground page recognised"))
@@ -1148,6 +1525,15 @@ def judge_screenshot(name: str, reading: PlaygroundReading, max_test_loss: float
         if ds is None:
             unread.append(Message("어떤 데이터셋인지 읽을 수 없음(DATA 칸이 잘렸거나 흐릿함)",
                                   "the selected dataset could not be read (the DATA column is cropped or unclear)"))
+        if reading.page == "partial":
+            missing_en = "; ".join(reading.page_missing) or "the page layout"
+            unread.append(Message(
+                "Playground 화면으로 확인되지 않음 — 찾지 못한 것: " + missing_en
+                + " (기대: DATA·FEATURES·HIDDEN LAYERS·OUTPUT 제목이 한 줄에, OUTPUT 아래 Test loss와 축이 있는 "
+                "주황/파랑 출력 그림; 화면을 자르거나 고치지 말고 전체를 캡처해 주세요)",
+                "not recognisable as a Playground page — missing: " + missing_en
+                + " (expected: the DATA, FEATURES, HIDDEN LAYERS and OUTPUT headings in one row, the test loss "
+                "under OUTPUT above the orange/blue output plot with its axes; capture the whole page, uncropped and unedited)"))
     if unread:
         return ShotVerdict(name, reading, Status.NEEDS_REVIEW, tuple(unread))
     return ShotVerdict(name, reading, Status.PASS)
@@ -1243,3 +1629,9 @@ def config_complete(config: dict) -> bool:
     """Whether the whole configuration was read (every ``CONFIG_KEYS`` key, one neuron count per layer)."""
     return (all(k in config for k in CONFIG_KEYS) and bool(config["features"])
             and len(config["neurons"]) == config["hidden_layers"])
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_child_main(sys.argv[1:]))

@@ -114,6 +114,10 @@ def test_real_image(real_intakes: dict[str, Intake], checks, key: tuple[str, str
     path, name = _image(real_intakes[key[0]], key[1])
     reading = checks._read_screenshot(path)  # the check's own memo: one OCR per image
     assert (reading.config.get("dataset"), reading.test_loss, reading.epoch) == (dataset, loss, epoch), reading.problems
+    # every real screenshot is recognised as a Playground page (headings, output plot with axes,
+    # values in their places): the page check (issue 11) rejects none of them
+    assert reading.page == "page" and not reading.page_missing, (reading.page_found, reading.page_missing)
+    assert not reading.timed_out
     assert judge_screenshot(name, reading).status is verdict
 
 
