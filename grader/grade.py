@@ -23,7 +23,9 @@ import numpy as np
 
 from grader.check.context import CheckContext
 from grader.check.engine import check_functions, run_checks
+from grader.execute.definitions import extract_definitions
 from grader.execute.kernel import Execution, KernelLane, NotebookRunner
+from grader.execute.probe_process import ProbeHost
 from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
@@ -109,14 +111,34 @@ class Grader:
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:
                 raise RuntimeError("no student runtime: run `grade setup` first")
-            hidden = self.module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.data)
-            params = {**hidden.params, "_probe_seconds": max(5, int(self.pack.limits.probe_timeout_s / 3))}
-            probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, params)
+            hidden = self.module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.hidden)
+            probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, hidden.params)
             nb = nbformat.read(intake.notebook, as_version=4)
-            execution, _ = self.runner.run(nb, _files_beside(intake), probes, lane=self._lane())
+            execution = self._execute_and_probe(nb, intake, probes)
         ctx = CheckContext(self.pack, intake, execution, probes, hidden)
         checks = run_checks(ctx, self.module)
         return self._result(sub, intake, execution, checks, started)
+
+    def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:
+        """Run the notebook in its kernel; then the probes, in their own sandboxed process
+        (started first, so its imports overlap the notebook), on the definitions of the
+        cells that ran."""
+        assert self.runtime is not None and self.runner is not None
+        limits = self.pack.limits
+        host = ProbeHost(self.runtime, limits, self.threads, self.pack.runtime.preload)
+        try:
+            execution, _ = self.runner.run(nb, _files_beside(intake), lane=self._lane())
+            if execution.status != "failed":
+                ran = [nb.cells[c.index].source for c in execution.cells if c.status != "not-run"]
+                trusted = tuple(self.pack.raw.get("probes", {}).get("trusted_decorators", ()))
+                t0 = time.monotonic()
+                # probe_timeout_s: each probe gets half of it, all of them together twice it
+                probes.run(host, extract_definitions(ran, trusted), max(5, int(limits.probe_timeout_s / 2)),
+                           2 * limits.probe_timeout_s)
+                execution.timings["probes"] = time.monotonic() - t0
+        finally:
+            host.close()
+        return execution
 
     def _result(self, sub: Submission, intake: Intake, ex: Execution | None,
                 checks: tuple[CheckResult, ...], started: float) -> SubmissionResult:

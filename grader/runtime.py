@@ -29,6 +29,7 @@ from grader.paths import cache_dir
 
 Progress = Callable[[str], None]
 FORMAT = 1
+DATA_MISSING = "offline data missing"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,13 @@ class Runtime:
 
     @property
     def data(self) -> Path:
+        """Offline data mounted read-only in the sandboxes (the notebook's ../data)."""
         return self.root / "data"
+
+    @property
+    def hidden(self) -> Path:
+        """Offline data no sandbox ever sees (e.g. hidden validation images); grader only."""
+        return self.root / "hidden"
 
     @property
     def mplconfig(self) -> Path:
@@ -116,8 +123,8 @@ def verify(rt: Runtime, pack: Pack) -> str | None:
                 rel = line.split(",", 1)[0]
                 if rel and not rel.endswith(".pyc") and not (site / rel).exists():
                     return f"{_dist_name(req)} damaged: {rel} missing"
-    if pack.runtime.dataset and not (rt.data / ".complete").is_file():
-        return "offline data missing"
+    if pack.runtime.dataset and not ((rt.data / ".complete").is_file() and (rt.hidden / ".complete").is_file()):
+        return DATA_MISSING
     return None
 
 
@@ -166,6 +173,10 @@ def build(pack: Pack, progress: Progress = print, base: Path | None = None, forc
     if problem is None and not force:
         progress(f"runtime ready: {rt.root}")
         return rt
+    if problem == DATA_MISSING and not force:  # the environment is fine: only the offline data is (re)written
+        progress(f"runtime at {rt.root}: {problem}")
+        _build_data(rt, pack, progress)
+        return rt
     progress(f"building runtime at {rt.root} ({problem or 'forced'})")
     if rt.root.exists():
         shutil.rmtree(rt.root)
@@ -174,12 +185,7 @@ def build(pack: Pack, progress: Progress = print, base: Path | None = None, forc
     _run([sys.executable, "-m", "venv", str(rt.venv)], progress)
     _run([str(rt.python), "-m", "pip", "install", "--upgrade", "--quiet", "pip"], progress)
     _run([str(rt.python), "-m", "pip", "install", "--progress-bar", "off", *pack.runtime.requirements], progress)
-    if pack.runtime.dataset:
-        progress("building offline data")
-        builder = pack.module("datasets_module")
-        summary = builder.build(rt.data)
-        write_text_atomic(rt.data / ".complete", json.dumps(summary))
-        progress(f"offline data: {summary}")
+    _build_data(rt, pack, progress)
     rt.mplconfig.mkdir(exist_ok=True)
     env = {**os.environ, "MPLCONFIGDIR": str(rt.mplconfig)}
     _run([str(rt.python), "-c", WARM_UP, *pack.runtime.preload], progress, env=env)
@@ -192,3 +198,16 @@ def build(pack: Pack, progress: Progress = print, base: Path | None = None, forc
     write_text_atomic(rt.root / "ready.json", json.dumps(info, indent=2))
     progress(f"runtime ready in {info['build_seconds']} s: {rt.root}")
     return rt
+
+
+def _build_data(rt: Runtime, pack: Pack, progress: Progress) -> None:
+    """The pack's offline data: what the sandboxes may read, and what only the grader reads."""
+    if not pack.runtime.dataset:
+        return
+    progress("building offline data")
+    for folder in (rt.data, rt.hidden):
+        (folder / ".complete").unlink(missing_ok=True)
+    summary = pack.module("datasets_module").build(rt.data, rt.hidden)
+    write_text_atomic(rt.data / ".complete", json.dumps(summary))
+    write_text_atomic(rt.hidden / ".complete", json.dumps(summary))
+    progress(f"offline data: {summary}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import re
+import shutil
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ import pytest
 from nbformat import NotebookNode
 
 from grader.cohort import run_cohort
-from grader.execute.kernel import Execution, NotebookRunner
+from grader.execute.kernel import Execution
+from grader.execute.probes import ProbeSession
 from grader.grade import Grader
 from grader.models import CheckResult, Status, Submission, SubmissionResult
 from grader.pack import Pack, load_pack
@@ -111,6 +113,14 @@ def screenshot_png(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return playground_png(tmp_path_factory.mktemp("screenshot"))
 
 
+@pytest.fixture(scope="module")
+def cohort_cache(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Path:
+    """A fresh KUBIG_CACHE per test module for CLI runs (results cache empty); runtimes/ is the real one."""
+    cache = tmp_path_factory.mktemp("cohort-cache")
+    (cache / "runtimes").symlink_to(runtime.root.parent, target_is_directory=True)
+    return cache
+
+
 # ------------------------------------------------------------------------- recording grader
 
 
@@ -122,7 +132,8 @@ class Graded:
     submission: Submission
     result: SubmissionResult
     execution: Execution | None = None
-    notebook: NotebookNode | None = None  # as executed, with outputs (and the probe cell last)
+    notebook: NotebookNode | None = None  # as executed, with outputs
+    probes: ProbeSession | None = None  # what the probe process reported
 
     @property
     def checks(self) -> dict[str, CheckResult]:
@@ -175,36 +186,22 @@ class Graded:
         return "\n".join(lines)
 
 
-_current = threading.local()
-
-
-class RecordingRunner(NotebookRunner):
-    """NotebookRunner that also hands (Execution, executed notebook) to the recording grader."""
-
-    def run(self, nb, files_dir, probe_source=None, lane=None):
-        execution, executed = super().run(nb, files_dir, probe_source, lane=lane)
-        sink = getattr(_current, "sink", None)
-        if sink is not None:
-            sink[_current.key] = (execution, executed)
-        return execution, executed
-
-
 class RecordingGrader(Grader):
-    """Grader that remembers each submission's execution (keyed by submission key)."""
+    """Grader that remembers each submission's execution, executed notebook and probes."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.executions: dict[str, tuple[Execution, NotebookNode]] = {}
-        if self.runner is not None:
-            self.runner = RecordingRunner(self.runtime, self.pack.limits, threads=self.threads,
-                                          preload=self.runner.preload)
+        self.executions: dict[str, tuple[Execution, NotebookNode, ProbeSession]] = {}
+        self._current = threading.local()
 
     def grade(self, submission: Submission) -> SubmissionResult:
-        _current.sink, _current.key = self.executions, submission.key
-        try:
-            return super().grade(submission)
-        finally:
-            _current.sink = None
+        self._current.key = submission.key
+        return super().grade(submission)
+
+    def _execute_and_probe(self, nb, intake, probes):  # type: ignore[override]
+        execution = super()._execute_and_probe(nb, intake, probes)
+        self.executions[self._current.key] = (execution, nb, probes)
+        return execution
 
 
 def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], jobs: int = 2) -> dict[str, Graded]:
@@ -218,8 +215,8 @@ def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], job
     out = {}
     for (fid, sub), result in zip(subs.items(), run.results):
         assert result.submission.key == sub.key
-        execution, notebook = grader.executions.get(sub.key, (None, None))
-        out[fid] = Graded(fid, sub, result, execution, notebook)
+        execution, notebook, probes = grader.executions.get(sub.key, (None, None, None))
+        out[fid] = Graded(fid, sub, result, execution, notebook, probes)
     return out
 
 
@@ -250,6 +247,9 @@ def build_fixture_files(folder: Path, variants: ModuleType, template: Path, shot
         ])
 
     files: dict[str, Path] = {}
+    shutil.rmtree(variants.VICTIM, ignore_errors=True)  # the host folder hostile:plant_symlinks aims at
+    variants.VICTIM.mkdir()
+    (variants.VICTIM / "sentinel.txt").write_text("untouched")
     # Slow ones first so the two workers finish together.
     for name, variant in variants.HOSTILE.items():
         files[f"hostile:{name}"] = plain_zip(f"Hostile{camel(name)}", nb_bytes(variants.make_notebook(variant)))

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.runtime
 VARIANTS = load_pack("week2").module("variants_module")
 HOSTILE = list(VARIANTS.HOSTILE)
 BASELINE = "bug:softmax_wrong_axis"
+VICTIM = VARIANTS.VICTIM
 
 
 def hostile(cohort: dict[str, Graded], name: str) -> Graded:
@@ -97,11 +98,14 @@ def test_infinite_loop_ends_by_cell_timeout(fixture_cohort: dict[str, Graded], t
     assert run.status == "timeout", g.describe()
     runs = g.check("notebook_runs")
     assert runs.status != Status.PASS and "timeout" in runs.message.en, runs.message.en
-    # the kernel, still spinning (SIGINT ignored), is given up on: no probes are sent
-    assert g.execution.status == "timeout" and g.execution.probe_status == "not-run", g.describe()
+    # the kernel, still spinning (SIGINT ignored), is given up on; the probes do not need it:
+    # they load the definitions of the cells that ran in their own process
+    assert g.execution.status == "timeout", g.describe()
     assert "ignored the interrupt" in g.execution.detail
-    assert g.check("softmax").status == Status.TIMEOUT
-    assert "time limit" in g.check("softmax").message.en
+    assert g.probes is not None and g.probes.status == "ok", g.describe()
+    base = fixture_cohort[BASELINE]
+    assert g.check("softmax").message.en == base.check("softmax").message.en or "Rows do not sum to 1" in g.check("softmax").message.en
+    assert g.check("cross_entropy").status == Status.PASS  # defined before the endless cell: still graded
 
 
 def test_30gb_allocation_fails_inside_the_sandbox(fixture_cohort: dict[str, Graded]) -> None:
@@ -155,6 +159,34 @@ def test_peek_sees_nothing_and_forgery_changes_nothing(fixture_cohort: dict[str,
         assert "::" not in c.message.en and "::" not in c.message.ko, c.id
     for n in g.result.notes:
         assert "::" not in n.en and "::" not in n.ko
+
+
+@pytest.mark.parametrize("name", ["probe_cell_rewrite", "post_run_forgery", "patch_savez"])
+def test_kernel_hooks_cannot_forge_probe_results(fixture_cohort: dict[str, Graded], name: str) -> None:
+    """An input transformer, a post_run_cell hook and a patched np.savez left in the kernel
+    would each have made the wrong softmax pass when probes ran there."""
+    g, base = hostile(fixture_cohort, name), fixture_cohort[BASELINE]
+    assert g.cell_run(extra_cells(name)[0]).status == "ok", g.describe()  # the hook was installed
+    assert g.check("softmax").status == Status.FAIL and g.check("softmax").points == 0, g.describe()
+    assert g.check("softmax").message.en.split("(")[0] == base.check("softmax").message.en.split("(")[0]
+    assert g.code_points() == base.code_points(), (g.describe(), base.describe())
+
+
+def test_probes_load_only_definitions(fixture_cohort: dict[str, Graded]) -> None:
+    """The hooks' cells are top-level code: the probe process never ran them."""
+    g = hostile(fixture_cohort, "probe_cell_rewrite")
+    assert g.probes is not None and g.probes.definitions is not None
+    kept = "\n".join(g.probes.definitions.statements)
+    assert "def softmax" in kept and "input_transformers_post" not in kept
+    assert any("input_transformers_post" in why for why in g.probes.definitions.skipped), g.probes.definitions.skipped
+
+
+def test_planted_symlink_reaches_nothing_on_the_host(fixture_cohort: dict[str, Graded]) -> None:
+    g = hostile(fixture_cohort, "plant_symlinks")
+    assert "planted in" in g.cell_output(extra_cells("plant_symlinks")[0])
+    assert sorted(p.name for p in VICTIM.iterdir()) == ["sentinel.txt"]
+    assert (VICTIM / "sentinel.txt").read_text() == "untouched"
+    assert g.result.total <= fixture_cohort[BASELINE].result.total
 
 
 # ------------------------------------------------------------------------- the sandbox itself

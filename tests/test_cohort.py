@@ -136,14 +136,6 @@ def full_points(pack: Pack) -> dict[str, float]:
 # ----------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def cohort_cache(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Path:
-    """The KUBIG_CACHE shared by every test of this file except the demo's; runtimes/ is the real one."""
-    cache = tmp_path_factory.mktemp("cohort-cache")
-    (cache / "runtimes").symlink_to(runtime.root.parent, target_is_directory=True)
-    return cache
-
-
 def _notebook(variants: ModuleType, name: str) -> bytes:
     return nbformat.writes(variants.make_notebook(variants.variant(name))).encode("utf-8")
 

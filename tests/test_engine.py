@@ -44,7 +44,8 @@ def test_reference_scores_full_marks(fixture_cohort: dict[str, Graded], pack) ->
     assert [c.id for c in ref.result.checks] == [c.id for c in pack.checks]
     assert ref.not_passing == set(), ref.describe()
     assert ref.result.isolation == ("full" if bwrap_available() else "reduced")
-    assert ref.execution is not None and ref.execution.status == "ok" and ref.execution.probe_status == "ok"
+    assert ref.execution is not None and ref.execution.status == "ok"
+    assert ref.probes is not None and ref.probes.status == "ok" and not ref.probes.load_problems
     assert not ref.execution.error_cells
 
 

@@ -299,7 +299,7 @@ def test_signal_ends_a_cohort_run_and_its_kernels(runtime, tmp_path: Path, signu
             proc.kill()
             proc.communicate()
     assert "RESULT " in out, err[-3000:]
-    info = json.loads(out.split("RESULT ", 1)[1])
+    info = json.loads(out.split("RESULT ", 1)[1].splitlines()[0])
     assert info["interrupted"] and proc.returncode == 130, (info, proc.returncode)
     assert info["status"] == ["pending"] * 3, info  # nothing graded: every row is pending
     assert info["live"] == 0, "every kernel was torn down by the interrupted run"

@@ -1,9 +1,11 @@
-"""Week-2 probes: run INSIDE the student's sandboxed kernel after the notebook finished.
+"""Week-2 probes: run in the probe process (its own sandbox, never the notebook's kernel),
+each in a fresh fork holding only the notebook's definitions.
 
-Each probe gets the student's namespace, the hidden inputs (numpy arrays drawn by the grader)
-and parameters, calls the student's classes and functions, and returns plain values
-(numbers, strings, booleans, numpy arrays). Nothing here judges: every comparison with the
-reference solutions happens in the grader's process (checks.py).
+Each probe gets that namespace, the hidden inputs (numpy arrays drawn by the grader) and
+parameters (with `_calls`: the notebook's top-level `NAME = callee(constants)` lines), calls
+the student's classes and functions, and returns plain values (numbers, strings, booleans,
+numpy arrays). Nothing here judges: every comparison with the reference solutions happens in
+the grader's process (checks.py).
 """
 
 import numpy as np
@@ -199,25 +201,66 @@ def probe_cross_entropy(ns, inputs, params):
     return out
 
 
-def probe_training(ns, inputs, params):
-    """The model the notebook's last training cell built and trained."""
+def _last_call(calls, callee_suffix):
+    """The notebook's last top-level `NAME = ...callee(args)` with this callee (plain data)."""
+    found = [c for c in calls.values() if str(c.get("callee", "")).split(".")[-1] == callee_suffix]
+    return found[-1] if found else None
+
+
+def _in_memory_loader(data):
+    """d2l's FashionMNIST batches without its per-image transforms: on 28×28 images its
+    Resize((28, 28)) + ToTensor() is exactly a float conversion /255, done once here; same
+    batch size and shuffling, no worker processes."""
     import torch
 
-    model = ns.get("model")
-    out = {"class": type(model).__name__}
-    for attr in ("num_inputs", "num_outputs"):
+    tensors = {}
+    for train, split in ((True, data.train), (False, data.val)):
+        X = split.data.to(torch.float32).unsqueeze(1) / 255.0
+        tensors[train] = torch.utils.data.TensorDataset(X, split.targets)
+
+    def get_dataloader(train):
+        return torch.utils.data.DataLoader(tensors[train], data.batch_size, shuffle=train, num_workers=0)
+
+    return get_dataloader
+
+
+def probe_training(ns, inputs, params):
+    """Train the student's SoftmaxRegressionScratch as the notebook's FashionMNIST cell sets
+    it up (its constant num_inputs, num_outputs, lr, batch size and epochs), with d2l's
+    Trainer and the student's fit_epoch, on the offline stand-in; then class scores of hidden
+    images no sandbox can read (the grader computes the accuracy)."""
+    import torch
+    from d2l import torch as d2l
+
+    calls = params.get("_calls", {})
+    made = _last_call(calls, "SoftmaxRegressionScratch")
+    args = list(made["args"]) if made else []
+    kwargs = dict(made["kwargs"]) if made else {}
+    constant = made is not None and None not in args and None not in kwargs.values()
+    if not constant:
+        args, kwargs = [], {"num_inputs": 784, "num_outputs": 10, "lr": 0.1}
+    fit = _last_call(calls, "Trainer")
+    epochs = (fit or {}).get("kwargs", {}).get("max_epochs") or ((fit or {}).get("args") or [10])[0] or 10
+    loader = _last_call(calls, "FashionMNIST")
+    batch = (loader or {}).get("kwargs", {}).get("batch_size") or 256
+    epochs = int(min(max(1, int(epochs)), int(params["train_max_epochs"])))
+    torch.manual_seed(0)
+    model = ns["SoftmaxRegressionScratch"](*args, **kwargs)
+    out = {"from_notebook": bool(constant), "epochs": epochs, "batch_size": int(batch)}
+    for attr in ("num_inputs", "num_outputs", "lr"):
         value = getattr(model, attr, None)
-        out[attr] = int(value) if isinstance(value, (int, np.integer)) else None
-    out["W"] = _param_info(_weights_and_bias(model)[0]) if hasattr(model, "parameters") else {}
+        out[attr] = float(value) if isinstance(value, (int, float, np.integer, np.floating)) else None
     board = getattr(model, "board", None)
-    data = getattr(board, "data", {}) or {}
-    for label in ("train_loss", "val_loss", "val_acc"):
-        points = data.get(label, [])
-        out[label] = np.asarray([float(p.y) for p in points], dtype=np.float64)
+    if board is not None:
+        board.display = False  # keep the points, draw nothing
+    data = d2l.FashionMNIST(batch_size=int(batch))
+    data.get_dataloader = _in_memory_loader(data)
+    d2l.Trainer(max_epochs=epochs).fit(model, data)
+    points = (getattr(board, "data", {}) or {}).get("train_loss", [])
+    out["train_loss"] = np.asarray([float(p.y) for p in points], dtype=np.float64)
     X = torch.tensor(inputs["train_X"], dtype=torch.float32)
     with torch.no_grad():
-        probs = model.forward(X) if hasattr(model, "forward") else model(X)
-    out["predictions"] = _np(probs).argmax(axis=1).astype(np.float64)
+        out["scores"] = _np(model(X))
     return out
 
 

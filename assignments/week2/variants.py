@@ -82,6 +82,7 @@ ACCEPTED: dict[str, Variant] = {
 }
 
 # Hostile notebooks: each starts from a *wrong* softmax so a score gain would show.
+VICTIM = Path("/tmp/kubig-victim")  # a host folder plant_symlinks aims at (tests create and inspect it)
 _WRONG_SOFTMAX = (("partition = X_exp.sum(1, keepdims=True)", "partition = X_exp.sum(0, keepdims=True)"),)
 HOSTILE: dict[str, Variant] = {
     "patch_allclose": Variant(_WRONG_SOFTMAX, (
@@ -107,6 +108,46 @@ HOSTILE: dict[str, Variant] = {
         "    open(os.path.join(d, 'out-forged.json'), 'w').write(json.dumps({'softmax': {'status': 'ok', 'values': {}}}))\n"
         "print('::error title=pwned::student wrote a workflow command')\nprint('::add-mask::secret')",),
         fails=("softmax",)),
+    # Forgeries aimed at probes run inside the kernel (as before 2026-12): each would make the
+    # wrong softmax pass there; probes now run elsewhere, on the cells' definitions only.
+    "probe_cell_rewrite": Variant(_WRONG_SOFTMAX, (
+        "_FIX = 'def softmax(X):\\n    e = torch.exp(X)\\n    return e / e.sum(1, keepdims=True)\\n'\n"
+        "def _inject(lines):\n"
+        "    return [_FIX] + lines if any('probe' in l.lower() for l in lines) else lines\n"
+        "get_ipython().input_transformers_post.append(_inject)",), fails=("softmax",)),
+    "post_run_forgery": Variant(_WRONG_SOFTMAX, (
+        "import json, os, numpy as np\n"
+        "def _forge(result):\n"
+        "    g = get_ipython().user_ns\n"
+        "    io, token = g.get('IO_DIR'), g.get('TOKEN')\n"
+        "    if not io or not token:\n"
+        "        return\n"
+        "    X = np.load(os.path.join(io, 'inputs.npz'))['sm_X']\n"
+        "    e = np.exp(X - X.max(1, keepdims=True))\n"
+        "    arrays = dict(np.load(os.path.join(io, 'out-' + token + '.npz')))\n"
+        "    arrays['softmax.probs'] = e / e.sum(1, keepdims=True)\n"
+        "    np.savez(os.path.join(io, 'out-' + token + '.npz'), **arrays)\n"
+        "    out = json.load(open(os.path.join(io, 'out-' + token + '.json')))\n"
+        "    out['softmax'] = {'status': 'ok', 'values': {}}\n"
+        "    json.dump(out, open(os.path.join(io, 'out-' + token + '.json'), 'w'))\n"
+        "get_ipython().events.register('post_run_cell', _forge)",), fails=("softmax",)),
+    "patch_savez": Variant(_WRONG_SOFTMAX, (
+        "import sys, numpy as np\n"
+        "_savez = np.savez\n"
+        "def _forged_savez(file, **arrays):\n"
+        "    if 'softmax.probs' in arrays:\n"
+        "        X = sys._getframe(1).f_locals['inputs']['sm_X']\n"
+        "        e = np.exp(X - X.max(1, keepdims=True))\n"
+        "        arrays['softmax.probs'] = e / e.sum(1, keepdims=True)\n"
+        "    return _savez(file, **arrays)\n"
+        "np.savez = _forged_savez",), fails=("softmax",)),
+    # Sabotage aimed at the grader writing probe files into the kernel's folder (as before): a
+    # symlinked probe folder pointing at a host folder (VICTIM) the grader would write into.
+    "plant_symlinks": Variant(_WRONG_SOFTMAX, (
+        "import os, ipykernel\n"
+        "comm = os.path.dirname(ipykernel.get_connection_file())\n"
+        f"os.symlink({str(VICTIM)!r}, os.path.join(comm, 'probe'))\n"
+        "print('planted in', comm)",), fails=("softmax",)),
     "fork_many": Variant(_WRONG_SOFTMAX, (
         "import subprocess\nprocs = []\n"
         "for _ in range(400):\n    procs.append(subprocess.Popen(['sleep', '30']))\nprint(len(procs))",),

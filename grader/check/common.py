@@ -10,7 +10,7 @@ from grader.pack import CheckSpec
 
 def notebook_runs_check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     """Full points when every code cell ran without an error or timeout."""
-    early = not_executed(ctx, spec, probes=False)
+    early = not_executed(ctx, spec)
     if early:
         return early
     ex = ctx.execution

@@ -23,10 +23,11 @@ def failed(spec: CheckSpec, ko: str, en: str, points: float = 0.0) -> CheckResul
     return result(spec, Status.FAIL, Message(ko, en), points)
 
 
-def not_executed(ctx: CheckContext, spec: CheckSpec, probes: bool = True) -> CheckResult | None:
-    """A result explaining why nothing could be probed, or None when execution happened.
+def not_executed(ctx: CheckContext, spec: CheckSpec) -> CheckResult | None:
+    """A result explaining why nothing could be probed, or None when the notebook was run.
 
-    probes=False: the caller judges the execution itself (a timed-out notebook is its business).
+    A notebook stopped by a time limit is still probed: the probes load the definitions of the
+    cells that ran.
     """
     if ctx.intake.notebook is None:
         return failed(spec, "노트북이 없어 확인할 수 없습니다.", "No notebook was submitted, so this could not be checked.")
@@ -37,12 +38,6 @@ def not_executed(ctx: CheckContext, spec: CheckSpec, probes: bool = True) -> Che
             spec, Status.ERROR,
             Message(f"노트북을 실행하지 못했습니다 (채점기 문제일 수 있음): {detail}",
                     f"The notebook could not be executed (possibly a grader problem): {detail}"),
-        )
-    if probes and ex.status == "timeout" and ex.probe_status == "not-run":
-        return result(
-            spec, Status.TIMEOUT,
-            Message(f"노트북이 시간 제한으로 중단되어 이 항목을 확인하지 못했습니다 ({ex.detail}).",
-                    f"The notebook was stopped by its time limit (timeout) before this could be checked ({ex.detail})."),
         )
     return None
 

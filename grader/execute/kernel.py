@@ -1,10 +1,11 @@
-"""Run one notebook in a fresh sandboxed kernel with nbclient, then run probes in it.
+"""Run one notebook in a fresh sandboxed kernel with nbclient.
 
 `NotebookRunner` has one job: given a notebook, a private folder and a runtime, execute
 every code cell under the pack's limits (per-cell and whole-notebook timeouts, output cap;
-memory and process limits come from the sandbox), record what happened per cell, and
-finally execute one probe cell. Kernel sockets use ZeroMQ's ipc transport in a folder
-shared with the sandbox, because the kernel has no network (not even the host's loopback).
+memory and process limits come from the sandbox) and record what happened per cell. Probes
+never run here (see probes.py): nothing the notebook leaves in its kernel is trusted. Kernel
+sockets use ZeroMQ's ipc transport in a folder shared with the sandbox, because the kernel
+has no network (not even the host's loopback).
 """
 
 from __future__ import annotations
@@ -64,8 +65,6 @@ class Execution:
     student_seconds: float
     output_truncated: bool = False
     detail: str = ""
-    probe_status: str = "not-run"  # ok | error | timeout | not-run
-    probe_detail: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -418,7 +417,7 @@ def _cell_error(cell: NotebookNode) -> tuple[str, str]:
 
 
 class NotebookRunner:
-    """Execute one notebook in a fresh sandboxed kernel; then one probe cell."""
+    """Execute one notebook in a fresh sandboxed kernel."""
 
     def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = ()) -> None:
         self.runtime = runtime
@@ -426,16 +425,16 @@ class NotebookRunner:
         self.threads = threads
         self.preload = preload
 
-    def run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any = None,
+    def run(self, nb: NotebookNode, files_dir: Path | None,
             lane: KernelLane | None = None) -> tuple[Execution, NotebookNode]:
-        """Run nb (copying files_dir's files beside it), then the probe cell.
+        """Run nb (copying files_dir's files beside it).
 
         With a lane, the kernel comes from the lane (started ahead) and the lane starts the
         next one; without, a kernel is started now and nothing is started ahead.
         """
         if lane is None:
-            return asyncio.run(self._run(nb, files_dir, probe_source, None))
-        return lane.loop.run_until_complete(self._run(nb, files_dir, probe_source, lane))
+            return asyncio.run(self._run(nb, files_dir, None))
+        return lane.loop.run_until_complete(self._run(nb, files_dir, lane))
 
     async def start_kernel(self) -> LiveKernel:
         """Boot a sandboxed kernel in a fresh workspace and pre-import the pack's modules."""
@@ -505,12 +504,12 @@ class NotebookRunner:
         needed = (self.runtime.base_prefix, self.runtime.venv, self.runtime.data, ws.root / "data", ws.work, ws.comm, home)
         return sandbox.limit_args(self.limits, cgroups, expose=needed), env, "reduced"
 
-    async def _run(self, nb: NotebookNode, files_dir: Path | None, probe_source: Any,
+    async def _run(self, nb: NotebookNode, files_dir: Path | None,
                    lane: KernelLane | None) -> tuple[Execution, NotebookNode]:
         started = time.monotonic()
         timings: dict[str, float] = {}
         cells: list[CellRun] = []
-        status, detail, probe_status, probe_detail = "ok", "", "not-run", ""
+        status, detail = "ok", ""
         isolation = "none"
         client: CappedNotebookClient | None = None
         kernel: LiveKernel | None = None
@@ -568,9 +567,6 @@ class NotebookRunner:
                         status, detail = "timeout", f"cell {index} timed out and the kernel ignored the interrupt"
                         break
                 timings["cells"] = time.monotonic() - started - timings["kernel_start"]
-                if probe_source is not None and status not in ("died", "timeout"):
-                    probe_status, probe_detail = await self._probe(client, probe_source, ws)
-                    timings["probes"] = time.monotonic() - started - timings["kernel_start"] - timings["cells"]
         except DeadKernelError as exc:
             status, detail = "died", str(exc)[:300]
         except Exception as exc:  # kernel could not start, sandbox failure…
@@ -589,28 +585,6 @@ class NotebookRunner:
             student_seconds=sum(c.seconds for c in cells),
             output_truncated=bool(client and client.output_truncated),
             detail=detail,
-            probe_status=probe_status,
-            probe_detail=probe_detail,
             timings=timings,
         )
         return execution, nb
-
-    async def _probe(self, client: CappedNotebookClient, probe: Any, ws: _Workspace) -> tuple[str, str]:
-        """Execute the probe cell; the probe object collects its own results from ws.comm."""
-        source = probe.prepare(ws.comm)
-        cell = nbformat.v4.new_code_cell(source)
-        client.timeout = int(self.limits.probe_timeout_s)
-        client.nb.cells.append(cell)
-        try:
-            await client.async_execute_cell(cell, len(client.nb.cells) - 1)
-        except DeadKernelError as exc:
-            return "error", f"kernel died during probes: {exc}"[:300]
-        ename, evalue = _cell_error(cell)
-        probe.collect(ws.comm)
-        if ename == TIMEOUT_ENAME or client.timed_out(len(client.nb.cells) - 1):
-            if hasattr(probe, "timed_out"):
-                probe.timed_out()
-            return "timeout", "probes timed out"
-        if ename:
-            return "error", f"{ename}: {evalue}"
-        return "ok", ""
