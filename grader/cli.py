@@ -287,7 +287,7 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
                deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
                no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None,
-               warm: bool = True, class_config: Optional[Path] = None) -> None:
+               warm: bool = True, class_config: Optional[Path] = None, tuning: bool = True) -> None:
     from grader.sources.gitcache import SourceError
     from grader.sources.roster import RosterError
     from grader.sources.versions import Found
@@ -344,7 +344,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
     else:
         jobs = jobs or default_jobs()
-        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm)
+        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm, tuned=tuning)
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
     console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")
@@ -431,10 +431,12 @@ def _register_pack_commands() -> None:
                                       help="start each worker's next kernel while the current notebook runs"),
             class_config: Optional[Path] = typer.Option(
                 None, "--class-config", help="the semester's class config (default: ./kubig-class.toml if present)"),
+            tuning: bool = typer.Option(True, "--tuning/--no-tuning",
+                                        help="grading-tuned kernels (README 'Speed'); --no-tuning runs them stock"),
             _pack_id: str = typer.Option(pack.id, hidden=True),
         ) -> None:
             grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler, warm,
-                       class_config)
+                       class_config, tuning)
 
         app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
 

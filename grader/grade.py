@@ -48,12 +48,15 @@ class Grader:
     threads: int = 1
     run_seed: int = field(default_factory=lambda: secrets.randbits(63))
     warm: bool = False  # each worker thread starts its next kernel while the current notebook runs
+    tuned: bool = True  # the pack's kernel start-up tuning and the instant `pip` (README "Speed")
 
     def __post_init__(self) -> None:
         # Pre-importing only pays off in kernels started ahead (warm); otherwise it is the student's import.
         preload = self.pack.runtime.preload if self.warm else ()
+        startup = self.pack.runtime.startup
+        source = (self.pack.folder / startup).read_text(encoding="utf-8") if (self.tuned and startup) else ""
         self.runner = None if self.runtime is None else NotebookRunner(
-            self.runtime, self.pack.limits, threads=self.threads, preload=preload)
+            self.runtime, self.pack.limits, threads=self.threads, preload=preload, startup=source, shims=self.tuned)
         self._local = threading.local()
         self._lanes: list[KernelLane] = []
         self._lanes_lock = threading.Lock()

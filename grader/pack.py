@@ -51,6 +51,7 @@ class RuntimeSpec:
     requirements: tuple[str, ...]
     preload: tuple[str, ...]
     dataset: str | None
+    startup: str | None = None  # pack file run silently in every kernel first (grading-tuned runtime)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def load_pack(pack_id_or_dir: str | Path) -> Pack:
                 tuple(raw["runtime"]["requirements"]),
                 tuple(raw["runtime"].get("preload", [])),
                 raw["runtime"].get("dataset"),
+                raw["runtime"].get("startup"),
             ),
             limits=Limits(**raw.get("limits", {})),
             late=LatePolicy(**raw.get("late", {})),

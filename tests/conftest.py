@@ -204,12 +204,13 @@ class RecordingGrader(Grader):
         return execution
 
 
-def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], jobs: int = 2) -> dict[str, Graded]:
+def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], jobs: int = 2,
+                tuned: bool = True) -> dict[str, Graded]:
     """Grade files (fixture id → path) in one run_cohort batch; results by fixture id."""
     subs = {fid: discover_local(path, grader_pack)[0] for fid, path in files.items()}
     keys = [s.key for s in subs.values()]
     assert len(set(keys)) == len(keys), f"fixture submissions need distinct student keys: {keys}"
-    grader = RecordingGrader(grader_pack, runtime, threads=1)
+    grader = RecordingGrader(grader_pack, runtime, threads=1, tuned=tuned)
     run = run_cohort(grader, list(subs.values()), out_dir=None, cache=None, jobs=jobs)
     assert not run.interrupted
     out = {}

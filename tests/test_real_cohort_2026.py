@@ -56,16 +56,21 @@ LABELS: dict[str, Label] = {
 }
 
 
-@pytest.fixture(scope="module")
-def summer_2026(tmp_path_factory: pytest.TempPathFactory, cohort_cache: Path) -> tuple[dict, dict]:
-    """(key → SubmissionResult, scores.json) of one CLI run over the real class repository."""
-    root = tmp_path_factory.mktemp("summer-2026")
+def grade_class_folder(root: Path, cache: Path, *extra: str) -> Path:
+    """Clone the class repository, write the semester's class config, run `grade week2`; the report folder."""
     clone = root / "KUBIG_2026"
     subprocess.run(["git", "clone", "-q", str(BUNDLE), str(clone)], check=True)
     config = root / "kubig-class.toml"
     config.write_text('semester = "2026-summer"\n[weeks.week2]\ndeadline = "2026-07-26T23:59"\n', encoding="utf-8")
     out = root / "report"
-    grade_cli([str(clone), "--folder", FOLDER, "--class-config", str(config), "--out", str(out)], cohort_cache)
+    grade_cli([str(clone), "--folder", FOLDER, "--class-config", str(config), "--out", str(out), *extra], cache)
+    return out
+
+
+@pytest.fixture(scope="module")
+def summer_2026(tmp_path_factory: pytest.TempPathFactory, cohort_cache: Path) -> tuple[dict, dict]:
+    """(key → SubmissionResult, scores.json) of one CLI run over the real class repository."""
+    out = grade_class_folder(tmp_path_factory.mktemp("summer-2026"), cohort_cache)
     return read_results(out), json.loads((out / "scores.json").read_text(encoding="utf-8"))
 
 
@@ -75,6 +80,14 @@ def test_every_student_is_one_row_and_nothing_else(summer_2026: tuple[dict, dict
     skipped = [s["path"] for s in scores["run"]["skipped"]]
     assert any(p.endswith(".gitkeep") for p in skipped), skipped
     assert not scores["warnings"], scores["warnings"]  # nobody is late under the semester's deadline
+
+
+def test_stock_kernels_grade_the_same(summer_2026: tuple[dict, dict], tmp_path: Path, cohort_cache: Path) -> None:
+    """Tuning (README "Speed") only makes kernels faster: stock ones give every student the
+    same statuses and points."""
+    stock = read_results(grade_class_folder(tmp_path, cohort_cache, "--no-tuning", "--no-cache"))
+    for key, result in summer_2026[0].items():
+        assert [(c.id, c.status, c.points) for c in stock[key].checks] == [(c.id, c.status, c.points) for c in result.checks], key
 
 
 @pytest.mark.parametrize("key", list(LABELS))

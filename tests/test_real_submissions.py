@@ -6,6 +6,8 @@ assignments/week2/statement.md).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import REAL_SUBMISSIONS, SHARED, Graded, grade_batch
@@ -37,10 +39,14 @@ LABELS = {
 }
 
 
+def real_files() -> dict[str, Path]:
+    return {p.name: p for p in sorted(REAL_SUBMISSIONS.iterdir()) if p.suffix.lower() in (".zip", ".ipynb")}
+
+
 @pytest.fixture(scope="module")
 def real(pack, runtime, tmp_path_factory, screenshot_png: bytes) -> dict[str, Graded]:
     """Student name → Graded; graded with the pack's own limits, as a session leader would."""
-    files = {p.name: p for p in sorted(REAL_SUBMISSIONS.iterdir()) if p.suffix.lower() in (".zip", ".ipynb")}
+    files = real_files()
     key_zip = tmp_path_factory.mktemp("answer-key") / "2주차 과제_24기_답안.zip"
     files[key_zip.name] = write_zip(key_zip, [
         ZEntry(ANSWER_KEY.name, ANSWER_KEY.read_bytes(), flags=UTF8_FLAG),
@@ -87,3 +93,12 @@ def test_pdf_instead_of_screenshot_and_broken_forward(real: dict[str, Graded]) -
     # the loss and requires_grad are judged on their own, not through the broken forward
     assert g.check("squared_loss").status == Status.PASS
     assert g.check("linreg_requires_grad").status == Status.PASS
+
+
+def test_tuned_runtime_changes_no_verdict(real: dict[str, Graded], pack, runtime) -> None:
+    """The grading-tuned kernels (pack's kernel_startup.py, the instant pip) against stock ones."""
+    stock = {g.submission.name: g for g in grade_batch(pack, runtime, real_files(), jobs=2, tuned=False).values()}
+    for name, g in stock.items():
+        tuned = [(c.id, c.status, c.points) for c in real[name].result.checks]
+        assert [(c.id, c.status, c.points) for c in g.result.checks] == tuned, (name, g.describe())
+        assert g.result.status == real[name].result.status

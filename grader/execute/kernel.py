@@ -41,6 +41,7 @@ from grader.pack import Limits
 from grader.runtime import Runtime
 
 TIMEOUT_ENAME = "KubigCellTimeout"
+SHIMS = Path(__file__).with_name("shims")
 
 
 @dataclass(frozen=True)
@@ -419,11 +420,16 @@ def _cell_error(cell: NotebookNode) -> tuple[str, str]:
 class NotebookRunner:
     """Execute one notebook in a fresh sandboxed kernel."""
 
-    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = (),
+                 startup: str = "", shims: bool = False) -> None:
+        """startup: code run silently in every kernel before the notebook (the pack's tuning);
+        shims: put grader/execute/shims (an instant `pip` for what is installed) first on PATH."""
         self.runtime = runtime
         self.limits = limits
         self.threads = threads
         self.preload = preload
+        self.startup = startup
+        self.shims = shims
 
     def run(self, nb: NotebookNode, files_dir: Path | None,
             lane: KernelLane | None = None) -> tuple[Execution, NotebookNode]:
@@ -466,9 +472,9 @@ class NotebookRunner:
             kc = km.client()
             kc.start_channels()
             await kc.wait_for_ready(timeout=120)
-            if self.preload:
-                await kc.execute_interactive(_preload_source(self.preload), silent=True,
-                                             store_history=False, timeout=120)
+            for source in (_preload_source(self.preload) if self.preload else "", self.startup):
+                if source:
+                    await kc.execute_interactive(source, silent=True, store_history=False, timeout=120)
             kc.stop_channels()
         except BaseException:
             await kernel.shutdown()
@@ -482,8 +488,11 @@ class NotebookRunner:
             workdir=ws.work,
             comm=ws.comm,
             data=self.runtime.data if self.runtime.data.exists() else None,
+            extra_ro=(SHIMS,) if self.shims else (),
         )
         env = sandbox.sandbox_env(mounts, self.runtime.bin, self.threads)
+        if self.shims:
+            env["PATH"] = f"{SHIMS}:{env['PATH']}"
         exe = sandbox.bwrap_available()
         if exe:
             prefix = sandbox.limit_args(self.limits, cgroups)
@@ -501,7 +510,8 @@ class NotebookRunner:
             sandbox.give_to_sandbox(Path(folder))
             for f in files:
                 sandbox.give_to_sandbox(Path(folder) / f)
-        needed = (self.runtime.base_prefix, self.runtime.venv, self.runtime.data, ws.root / "data", ws.work, ws.comm, home)
+        needed = (self.runtime.base_prefix, self.runtime.venv, self.runtime.data, ws.root / "data", ws.work, ws.comm, home,
+                  *mounts.extra_ro)
         return sandbox.limit_args(self.limits, cgroups, expose=needed), env, "reduced"
 
     async def _run(self, nb: NotebookNode, files_dir: Path | None,
