@@ -85,12 +85,22 @@ class StopSignals:
 
 
 def _stop_kernels() -> None:
-    """Kill every sandboxed kernel of this process (they would otherwise outlive the run)."""
+    """Kill every sandboxed kernel and probe process of this process (they would otherwise outlive the run)."""
     try:
         from grader.execute.kernel import teardown_all
+        from grader.execute.probe_process import teardown_all as teardown_probes
     except ImportError:  # a grader without the execution engine (e.g. a Dask client)
         return
     teardown_all()
+    teardown_probes()
+
+
+def _allow_kernels() -> None:
+    try:
+        from grader.execute.kernel import allow_kernels
+    except ImportError:
+        return
+    allow_kernels()
 
 
 def default_jobs() -> int:
@@ -115,6 +125,7 @@ def run_cohort(
     the run's context for the report (see `grader.report.write_report`'s run).
     """
     started = time.monotonic()
+    _allow_kernels()  # this run may start kernels, even after an interrupted one in this process
     pack = grader.pack
     jobs = jobs or default_jobs()
     done: dict[int, SubmissionResult] = {}

@@ -114,8 +114,9 @@ def _fake_runtime(base: Path, pack: Pack) -> tuple[Runtime, dict[str, Path]]:
             f"{name}-1.0.dist-info/RECORD,,",
         ]) + "\n")
         modules[name] = pkg / "core.py"
-    (rt.data).mkdir(parents=True)
-    (rt.data / ".complete").write_text("{}")
+    for folder in (rt.data, rt.hidden):
+        folder.mkdir(parents=True)
+        (folder / ".complete").write_text("{}")
     (rt.root / "ready.json").write_text(json.dumps({"key": requirements_key(pack)}))
     return rt, modules
 
@@ -143,6 +144,7 @@ def test_verify_detects_a_damaged_runtime(tmp_path: Path, pack: Pack) -> None:
     ("python", "missing"),
     ("dist", "not installed"),
     ("data", "offline data missing"),
+    ("hidden", "offline data missing"),
 ])
 def test_verify_names_what_is_wrong(tmp_path: Path, pack: Pack, damage: str, expected: str) -> None:
     rt, modules = _fake_runtime(tmp_path, pack)
@@ -157,5 +159,7 @@ def test_verify_names_what_is_wrong(tmp_path: Path, pack: Pack, damage: str, exp
         next(modules[last].parents[1].glob(f"{last}-*.dist-info")).rename(modules[last].parents[1] / "gone")
     elif damage == "data":
         (rt.data / ".complete").unlink()
+    elif damage == "hidden":  # a runtime built before the grader kept hidden validation images
+        (rt.hidden / ".complete").unlink()
     problem = verify(rt, pack)
     assert problem is not None and expected in problem, problem

@@ -352,6 +352,11 @@ class LiveKernel:
         self.ws.remove()
 
 
+def allow_kernels() -> None:
+    """A new run may start kernels again (undoes the stop of an earlier, interrupted run)."""
+    _STOPPING.clear()
+
+
 def teardown_all(stop: bool = True) -> int:
     """Kill every sandboxed kernel of this process and remove its cgroups and workspace
     (on Ctrl-C/SIGTERM, before exiting without waiting for worker threads); with stop, no

@@ -92,7 +92,9 @@ def expose(paths: list[str], uid: int, gid: int) -> None:
     """Make each existing path reachable for uid:gid, in a private mount namespace (as root)."""
     libc, private = _libc(), False
     for _ in range(8):  # a needed path may sit below another blocking folder inside a bound one
-        wanted = [os.path.abspath(p) for p in paths if os.path.lexists(p)]
+        # a path reached through a symlink (e.g. a cache whose runtimes/ links into /root) needs its
+        # real location reachable too: the unprivileged user follows the link before binding
+        wanted = sorted({q for p in paths if os.path.lexists(p) for q in (os.path.abspath(p), os.path.realpath(p))})
         blocked: dict[str, list[str]] = {}
         for p in wanted:
             b = _blocker(p, uid, gid)

@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -90,11 +91,11 @@ class _Reader:
 
     def _fill(self, n: int) -> None:
         while len(self.buf) < n:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("probe process time limit")
-            ready, _, _ = select.select([self.fd], [], [], left)
+            left = max(0.0, self.deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], left)  # data already waiting is read even late
             if not ready:
+                if left <= 0:
+                    raise TimeoutError("probe process time limit")
                 continue
             chunk = os.read(self.fd, 1 << 16)
             if not chunk:
@@ -147,6 +148,19 @@ def _split_payload(payload: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray
     return values, safe_npz(rest[4:])
 
 
+_LIVE: set["ProbeHost"] = set()  # hosts not yet closed, for teardown_all()
+_LIVE_LOCK = threading.Lock()
+
+
+def teardown_all() -> int:
+    """Kill every probe process of this process (Ctrl-C/SIGTERM). Returns how many."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for host in live:
+        host.close()
+    return len(live)
+
+
 class ProbeHost:
     """One sandboxed probe process for one submission."""
 
@@ -170,6 +184,8 @@ class ProbeHost:
         finally:
             os.close(write_fd)
         self.started = time.monotonic()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
 
     def _command(self, out_fd: int, threads: int, preload: tuple[str, ...]) -> tuple[list[str], dict[str, str] | None, str]:
         work, unused = self.root / "work", self.root / "comm"
@@ -194,7 +210,7 @@ class ProbeHost:
         """Send the job, read every probe's result; never waits past budget_s (plus start-up)."""
         report = HostReport({}, [])
         try:
-            reader = _Reader(self.read_fd, self.started + READY_TIMEOUT_S)
+            reader = _Reader(self.read_fd, max(self.started + READY_TIMEOUT_S, time.monotonic() + 10))
             if reader.frame() != b"ready":
                 raise ChannelError("the probe process did not start properly")
             buf = io.BytesIO()
@@ -233,7 +249,9 @@ class ProbeHost:
         return report
 
     def close(self) -> None:
-        """Kill the process (and its sandbox) and remove its folders."""
+        """Kill the process (and its sandbox) and remove its folders (idempotent, any thread)."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         proc = getattr(self, "proc", None)
         if proc is not None and proc.poll() is None:
             try:
@@ -249,9 +267,9 @@ class ProbeHost:
                 proc.stdin.close()
             except OSError:
                 pass
-        if self.read_fd >= 0:
-            os.close(self.read_fd)
-            self.read_fd = -1
+        fd, self.read_fd = self.read_fd, -1
+        if fd >= 0:
+            os.close(fd)
         self._cleanup()
 
     def _cleanup(self) -> None:
