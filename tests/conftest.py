@@ -18,6 +18,7 @@ notebook next to its `SubmissionResult`; grading itself is the engine's, unchang
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import re
 import shutil
@@ -94,17 +95,36 @@ def variants(pack: Pack) -> ModuleType:
     return pack.module("variants_module")
 
 
-def playground_png(folder: Path, **kwargs) -> bytes:
-    """A synthetic Playground screenshot drawn by the pack's renderer (assignments/week2/
-    playground_image.py, the one the demo cohort uses); passing by default: "Test loss 0.004",
-    "Training loss 0.003", "Epoch 000,359"."""
+@functools.cache
+def playground_renderer() -> ModuleType:
+    """The week-2 pack's Playground page renderer (assignments/week2/playground_image.py, the
+    one the demo cohort uses), loaded once."""
     path = REPO_ROOT / "assignments" / "week2" / "playground_image.py"
     spec = importlib.util.spec_from_file_location("kubig_tests_playground_image", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def playground_png(folder: Path, **kwargs) -> bytes:
+    """A synthetic Playground screenshot; passing by default: "Test loss 0.004",
+    "Training loss 0.003", "Epoch 000,359", spiral."""
     kwargs.setdefault("training_loss", "0.003")
-    return module.render_playground(folder / "playground.png", **kwargs).read_bytes()
+    return playground_renderer().render_playground(folder / "playground.png", **kwargs).read_bytes()
+
+
+def cell_text(cell: NotebookNode, limit: int | None = None) -> str:
+    """Everything an executed cell printed or raised, as text (rich outputs as their text/plain)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+        elif "data" in out:
+            parts.append(str(out["data"].get("text/plain", ""))[:limit])
+    return "".join(parts)
 
 
 @pytest.fixture(scope="session")
@@ -165,16 +185,7 @@ class Graded:
 
     def cell_output(self, source: str) -> str:
         """Everything the cell with this source printed or raised, as text."""
-        cell = self.notebook.cells[self.cell_index(source)]
-        parts = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                parts.append(out.get("text", ""))
-            elif out.get("output_type") == "error":
-                parts.append(f"{out.get('ename')}: {out.get('evalue')}")
-            elif "data" in out:
-                parts.append(str(out["data"].get("text/plain", "")))
-        return "".join(parts)
+        return cell_text(self.notebook.cells[self.cell_index(source)])
 
     def describe(self) -> str:
         lines = [f"{self.fixture}: {self.result.status} {self.result.total:g}/{self.result.max_total:g}"]

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, cell_text
 from grader.check.common import notebook_runs_check
 from grader.execute import sandbox
 from grader.execute.kernel import NotebookRunner
@@ -43,15 +43,7 @@ def run_cells(runtime, limits, *sources: str):
 
 
 def text_of(cell) -> str:
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream":
-            parts.append(out.get("text", ""))
-        elif out.get("output_type") == "error":
-            parts.append(f"{out.get('ename')}: {out.get('evalue')}")
-        elif "data" in out:
-            parts.append(str(out["data"].get("text/plain", ""))[:200])
-    return "".join(parts)
+    return cell_text(cell, limit=200)
 
 
 # ------------------------------------------------------------------------- 1. root outside

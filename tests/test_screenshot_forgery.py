@@ -8,7 +8,6 @@ budgets passed as parameters, never with timed assertions.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import struct
 import zlib
@@ -21,22 +20,14 @@ from PIL import Image, ImageDraw, ImageFont
 from grader import screenshots
 from grader.models import Status
 from grader.screenshots import judge_screenshot, playground_check, read_playground
+from conftest import playground_renderer
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
-def _renderer():
-    path = Path(__file__).resolve().parents[1] / "assignments" / "week2" / "playground_image.py"
-    spec = importlib.util.spec_from_file_location("kubig_tests_forgery_renderer", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader
-    spec.loader.exec_module(module)
-    return module
-
-
-render_playground = _renderer().render_playground
+render_playground = playground_renderer().render_playground
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:

@@ -3,7 +3,6 @@ real week-2 screenshots when /work/shared/kubig is present."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import re
@@ -19,20 +18,11 @@ from PIL import Image
 from grader import screenshots
 from grader.models import Message, Status
 from grader.screenshots import PlaygroundReading, playground_check, read_playground
+from conftest import playground_renderer
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
 
-def _load_renderer():
-    """The week-2 pack's Playground screenshot renderer (shared with the demo cohort)."""
-    path = Path(__file__).resolve().parents[1] / "assignments" / "week2" / "playground_image.py"
-    spec = importlib.util.spec_from_file_location("kubig_tests_screenshot_renderer", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader
-    spec.loader.exec_module(module)
-    return module
-
-
-_renderer = _load_renderer()
+_renderer = playground_renderer()
 render_playground = _renderer.render_playground
 BG = _renderer.BG
 

@@ -140,11 +140,11 @@ class _Extractor:
         return f"a top-level {type(node).__name__} statement (runs code)"
 
     def _decorator(self, node: ast.expr) -> str | None:
-        target, args = node, []
-        if isinstance(node, ast.Call):
-            if node.keywords or any(not isinstance(a, (ast.Name, ast.Attribute)) or _dotted(a) is None for a in node.args):
+        target = node
+        if isinstance(node, ast.Call):  # only names may be passed, e.g. @d2l.add_to_class(Model)
+            if node.keywords or any(_dotted(a) is None for a in node.args):
                 return "a decorator called with computed arguments"
-            target, args = node.func, node.args
+            target = node.func
         dotted = _dotted(target)
         if dotted is None:
             return "a computed decorator"
