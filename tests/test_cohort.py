@@ -442,3 +442,6 @@ def test_readme_main_command_grades_the_bundled_demo(runtime: Runtime, tmp_path:
     late = df.set_index("name")["late"].to_dict()
     assert {n for n, v in late.items() if v} == {"한지우"}
     assert df.set_index("name").loc["김민준", "total"] == pack.max_points
+    # the demo is an ordinary class: one author, commits pushed in time order, nothing to review
+    said = proc.stdout + proc.stderr
+    assert "run backwards" not in said and "more than one person" not in said, said[-2000:]

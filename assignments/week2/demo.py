@@ -28,7 +28,7 @@ from grader.pack import load_pack
 
 FOLDER = "Basic Study/DL/2주차"
 ZIP_TIME = (2025, 9, 14, 12, 0, 0)
-FORMAT = "demo-v1"
+FORMAT = "demo-v2"
 
 
 class _RawNameInfo(zipfile.ZipInfo):
@@ -137,7 +137,7 @@ def build_demo_repo(dest: Path) -> tuple[Path, str]:
     repo.index.add(["README.md"])
     repo.index.commit("Initial commit", author=actor, committer=actor,
                       author_date=_when("2025-09-01T10:00:00+09:00"), commit_date=_when("2025-09-01T10:00:00+09:00"))
-    for up in uploads():
+    for up in sorted(uploads(), key=lambda u: _when(u.date)):  # pushed in time order, as on GitHub
         rel = f"{FOLDER}/{up.path}"
         if up.nfd_path:
             rel = unicodedata.normalize("NFD", rel)
