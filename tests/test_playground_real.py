@@ -7,6 +7,7 @@ and the epoch shown, and what the check must say.  Skipped when ../shared is abs
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import unicodedata
@@ -16,7 +17,7 @@ import pytest
 
 from grader.check.context import CheckContext
 from grader.intake.artifacts import open_submission
-from grader.models import Intake, Status
+from grader.models import Intake, Message, Status
 from grader.pack import Pack, load_pack
 from grader.screenshots import judge_screenshot
 
@@ -138,3 +139,19 @@ def test_real_submission(real_intakes: dict[str, Intake], checks, pack: Pack, wh
     wrong = {"이신영": "circle", "김지원": "Gaussian (gauss)"}.get(who)
     if wrong:
         assert f"{wrong} dataset" in result.message.en
+
+
+def test_rerun_diagnostic_is_opt_in(real_intakes: dict[str, Intake], checks, pack: Pack,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off by default (no CPU spent on it); with `[playground] rerun_diagnostic = true` a fully
+    read setting is re-run, and the result stays out of the student's message."""
+    reran: list[dict] = []
+    monkeypatch.setattr(checks, "rerun_playground", lambda cfg: reran.append(cfg) or Message("재실행", "re-run"))
+    spec = next(c for c in pack.checks if c.id == "playground")
+    for intake in real_intakes.values():
+        checks.check_playground(CheckContext(pack, intake, None, None, None), spec)
+    assert reran == []
+    opted = dataclasses.replace(pack, raw={**pack.raw, "playground": {**pack.raw["playground"], "rerun_diagnostic": True}})
+    results = [checks.check_playground(CheckContext(opted, intake, None, None, None), spec) for intake in real_intakes.values()]
+    assert reran and any(r.diagnostics for r in results)
+    assert not any("re-run" in r.message.en for r in results)

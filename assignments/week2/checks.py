@@ -466,8 +466,9 @@ def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
     cfg = ctx.pack.raw.get("playground", {})
     paths, names = _playground_screenshots(ctx.intake)
+    rerun = rerun_playground if cfg.get("rerun_diagnostic", False) else None  # opt-in: seconds per screenshot
     return playground_check(paths, spec.points, float(cfg.get("max_test_loss", 0.005)),
-                            int(cfg.get("max_epochs", 1000)), spec.id, rerun=rerun_playground, names=names,
+                            int(cfg.get("max_epochs", 1000)), spec.id, rerun=rerun, names=names,
                             datasets=tuple(cfg.get("datasets", ALLOWED_DATASETS)), reader=_read_screenshot)
 
 
