@@ -5,6 +5,7 @@ grade setup week2               build the student runtime once
 grade check PATH                a student's self-check (exit 1 when a check fails)
 grade week2 [SOURCE] ...        a session leader's cohort run (no SOURCE: the bundled demo)
 grade merge DIR... --out OUT    join partial reports (shards)
+grade review week2              the leader's review queue (decisions → grading/week2-overrides.csv)
 """
 
 from __future__ import annotations
@@ -423,6 +424,61 @@ def merge_command(
     write_report(results, pack, out, lang=lang)
     render_summary(summary(results, pack, out), Console())
     console.print(f"merged {len(parts)} parts, {len(results)} students → {out.resolve()}")
+
+
+@app.command("review")
+def review_command(
+    pack_id: str = typer.Argument(..., help="assignment id, e.g. week2"),
+    out: Optional[Path] = typer.Option(None, "--out", help="the report folder (default: grade-report-<pack>)"),
+    overrides: Optional[Path] = typer.Option(
+        None, "--overrides", help="the leader's decisions (default: grading/<pack>-overrides.csv)"),
+    all_failed: bool = typer.Option(False, "--all-failed", help="also every failed check, not only needs-review"),
+    open_files: bool = typer.Option(False, "--open", help="open each check's files with the system viewer (xdg-open)"),
+    who: Optional[str] = typer.Option(None, "--who", help="the leader's name (default: git user.name)"),
+) -> None:
+    """Decide the checks the grader left to the leader, one by one (resumable: each decision is saved at once)."""
+    from grader.leader.overrides import default_overrides_path, load_overrides
+    from grader.leader.review import Review, leader_name, review_queue
+    from grader.report import load_results
+
+    pack = _pack(pack_id)
+    out = out or Path(f"grade-report-{pack.id}")
+    try:
+        results = load_results(out)
+    except (OSError, ValueError, KeyError) as exc:
+        console.print(f"{out}/scores.json: 채점 보고서를 읽을 수 없습니다 / cannot read the report ({exc}). "
+                      f"먼저 `grade {pack.id}`를 실행하거나 --out으로 보고서 폴더를 주세요 / run `grade {pack.id}` "
+                      "first, or point --out at the report folder.", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+    path = overrides or default_overrides_path(pack.id)
+    loaded = load_overrides(path, pack)
+    for error in loaded.errors:
+        console.print(f"{error.ko}\n{error.en}", style="bold red", markup=False, highlight=False)
+    items = review_queue(results, loaded, all_failed)
+    out_console = Console(highlight=False)
+    if not items:
+        out_console.print(f"검토할 항목이 없습니다 / nothing to review ({out}, {path})")
+        return
+    out_console.print(f"{len(items)} 항목 / checks to review → {path}")
+
+    def ask(prompt: str) -> str:
+        try:
+            return out_console.input(f"{escape(prompt)}: ")
+        except EOFError:
+            return "quit"
+
+    review = Review(pack, path, out_console, ask, who or leader_name(), open_files)
+    try:
+        finished = review.run(items)
+    except KeyboardInterrupt:
+        finished = False
+    finally:
+        review.close()
+    out_console.print(f"결정 {review.decided}, 건너뜀 {review.skipped} / decided {review.decided}, skipped "
+                      f"{review.skipped}" + ("" if finished else " — 중단: 다시 실행하면 이어집니다 / stopped: run "
+                                              "again to resume"))
+    if review.decided:
+        out_console.print(f"다시 채점하면 반영됩니다 / regrade to apply: grade {pack.id} … (--overrides {path})")
 
 
 def _register_pack_commands() -> None:
