@@ -445,6 +445,9 @@ def review_command(
     out = out or Path(f"grade-report-{pack.id}")
     try:
         results = load_results(out)
+        graded_pack = (json.loads((out / "scores.json").read_text(encoding="utf-8")).get("pack") or {}).get("id")
+        if graded_pack not in (None, pack.id):
+            raise ValueError(f"the report is of {graded_pack}, not {pack.id}")
     except (OSError, ValueError, KeyError) as exc:
         console.print(f"{out}/scores.json: 채점 보고서를 읽을 수 없습니다 / cannot read the report ({exc}). "
                       f"먼저 `grade {pack.id}`를 실행하거나 --out으로 보고서 폴더를 주세요 / run `grade {pack.id}` "

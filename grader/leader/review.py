@@ -153,7 +153,13 @@ class Review:
         label = check_label(c.machine_status)
         head = (f"[bold]{_safe(student_name(r), 120)}[/] ({_safe(r.submission.key, 120)}) — "
                 f"[bold]{escape(c.id)}[/] {escape(fmt_points(c.points))}/{escape(fmt_points(c.max_points))}")
-        lines = [head, f"자동 채점 / grader: {escape(label.ko)} / {escape(label.en)}"]
+        lines = [head]
+        try:
+            title = self.pack.check(c.id).title
+            lines.append(f"{escape(title.ko)} / {escape(title.en)}")
+        except KeyError:
+            pass
+        lines.append(f"자동 채점 / grader: {escape(label.ko)} / {escape(label.en)}")
         if item.reason == "stale" and c.decision is not None:
             lines.append(f"[yellow]stale: resubmitted[/] — 이전 결정 / earlier decision: {escape(c.decision.decision)} "
                          f"{escape(fmt_points(c.decision.points))} ({_safe(c.decision.who, 80)} {_safe(c.decision.when, 40)})"
