@@ -5,6 +5,7 @@ regrade, a resubmission) is tests/test_leader_desk.py."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from gitfactory import FOLDER, GitFactory, kst, zip_bytes
 from grader.leader.extensions import load_extensions, parse_extensions
 from grader.leader.overrides import (
     COLUMNS, Override, OverridesFileError, apply_overrides, load_overrides, parse_overrides, save_override,
+    unknown_students,
 )
 from grader.leader.review import parse_decision, review_queue
 from grader.models import CheckResult, Message, Status, Submission, SubmissionResult
@@ -131,11 +133,19 @@ def test_stale_and_decided_checks_are_marked_in_every_report_file(pack: Pack, tm
     feedback = paths.feedback["25기_가"].read_text(encoding="utf-8")
     assert "스터디장 판정 / Session leader's decision" in feedback and "스크린샷을 직접 확인했습니다" in feedback
     assert "Session leader's decision" not in paths.feedback["25기_나"].read_text(encoding="utf-8")
-    import json
     data = json.loads(paths.json.read_text(encoding="utf-8"))
     assert any("grading/week2-overrides.csv:3: 25기_나 / playground: stale: resubmitted" in w["en"]
                for w in data["warnings"])
     assert "stale: resubmitted" in paths.html.read_text(encoding="utf-8")
+    gradescope = json.loads(paths.results["25기_가"].read_text(encoding="utf-8"))
+    shot = next(t for t in gradescope["tests"] if "playground" in t["tags"])
+    assert shot["score"] == 10 and "Session leader's decision" in shot["output"] and "직접 확인" in shot["output"]
+
+
+def test_rows_naming_no_student_of_the_run_are_reported(pack: Pack) -> None:
+    loaded = parse_overrides(Path("o.csv"), HEADER + "25기_가,playground,pass,,,,,\n25기_오타,playground,pass,,,,,\n", pack)
+    [message] = unknown_students(loaded, {"25기_가", "25기_나"})
+    assert message.en == "o.csv:3: no student '25기_오타' in this run (a typo in key?)" and "25기_오타" in message.ko
 
 
 def test_save_replaces_the_row_and_keeps_every_other_line(pack: Pack, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from grader.leader.desk import with_content_hash
 from grader.leader.overrides import Override, Overrides, OverridesFileError, save_override, short_hash
 from grader.models import CheckResult, Status, SubmissionResult
 from grader.pack import Pack
-from grader.report.frame import order_results, student_name
+from grader.report.frame import order_results, review_flags, student_name
 from grader.report.text import check_label, clip, fmt_points, plain
 
 FAILED = {Status.FAIL, Status.ERROR, Status.TIMEOUT}
@@ -165,6 +165,8 @@ class Review:
                          f"{escape(fmt_points(c.decision.points))} ({_safe(c.decision.who, 80)} {_safe(c.decision.when, 40)})"
                          + (f": {_safe(c.decision.comment, 300)}" if c.decision.comment else ""))
         lines += [f"ko: {_safe(c.message.ko)}", f"en: {_safe(c.message.en)}"]
+        for flag in review_flags(r)[:3]:  # the source's own doubts (whose upload, backdated commits)
+            lines.append(f"[yellow]• {_safe(flag.en, 300)}[/]")
         for note in r.notes[:5]:
             lines.append(f"[dim]• {_safe(note.en, 300)}[/]")
         files = self.files(r)
