@@ -31,6 +31,7 @@ from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
 from grader.pack import Pack
 from grader.runtime import Runtime
+from grader.scoring import late_penalty, total_points
 
 
 def submission_rng(run_seed: int, key: str) -> np.random.Generator:
@@ -147,10 +148,9 @@ class Grader:
 
     def _result(self, sub: Submission, intake: Intake, ex: Execution | None,
                 checks: tuple[CheckResult, ...], started: float) -> SubmissionResult:
-        total = sum(c.points for c in checks)
+        total = total_points(checks, sub, self.pack)
         notes = list(intake.problems) + list(intake.extra.get("notes", ()))
-        if sub.late and self.pack.late.policy == "penalty" and self.pack.late.penalty_points:
-            total = max(0.0, total - self.pack.late.penalty_points)
+        if late_penalty(sub, self.pack):
             notes.append(Message(f"기한 이후 제출: {self.pack.late.penalty_points:g}점 감점.",
                                  f"Submitted after the deadline: {self.pack.late.penalty_points:g} points deducted."))
         if ex is not None and ex.isolation == "reduced":
@@ -163,7 +163,7 @@ class Grader:
         if ex is not None:
             timings.update({f"execute_{k}": v for k, v in ex.timings.items()})
             timings["student_cells"] = ex.student_seconds
-        return SubmissionResult(sub, status, checks, round(total, 2), self.pack.max_points,
+        return SubmissionResult(sub, status, checks, total, self.pack.max_points,
                                 ex.isolation if ex else "none", tuple(notes), timings)
 
 
