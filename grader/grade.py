@@ -109,7 +109,8 @@ class Grader:
             else:
                 note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
-        intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
+        intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name,
+                                 part_names=tuple(sub.extra.get("parts", ())))
         execution, probes, hidden = None, None, None
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:

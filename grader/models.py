@@ -95,7 +95,8 @@ class Intake:
     """A submission after unpacking: where its artifacts are, and what was wrong with it.
 
     status is "ok" when a notebook was found, else "unreadable" (the archive could not be
-    opened) or "missing-notebook".
+    opened) or "missing-notebook". artifacts: artifact role id → the chosen file (a copy in
+    workdir; the notebook role's is `notebook`); every candidate is in extra["<role>_candidates"].
     """
 
     source: Path
@@ -103,10 +104,22 @@ class Intake:
     status: str
     workdir: Path | None
     notebook: Path | None = None
-    screenshot: Path | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     problems: tuple[Message, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def artifact(self, role: str) -> Path | None:
+        """The chosen file of an artifact role, or None when the submission has none."""
+        return self.artifacts.get(role)
+
+    def candidates(self, role: str) -> tuple[tuple[Path, str], ...]:
+        """Every usable file of a role, best first: (path, name inside the submission)."""
+        paths = [Path(p) for p in self.extra.get(f"{role}_candidates", ())]
+        names = list(self.extra.get(f"{role}_names", ()))
+        if len(names) != len(paths):
+            names = [p.name for p in paths]
+        return tuple(zip(paths, names))
 
 
 def to_plain(obj: Any) -> Any:

@@ -473,14 +473,11 @@ def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def _playground_screenshots(intake) -> tuple[list[Path], list[str]]:
-    """All usable images of the submission (intake's candidates) and their names in the zip."""
-    paths = [Path(p) for p in intake.extra.get("screenshot_candidates", ())]
-    names = list(intake.extra.get("screenshot_names", ()))
-    if len(names) != len(paths):
-        names = [p.name for p in paths]
-    pairs = [(p, n) for p, n in zip(paths, names) if p.is_file()]
-    if not pairs and intake.screenshot is not None and Path(intake.screenshot).is_file():
-        pairs = [(Path(intake.screenshot), intake.extra.get("screenshot_source") or Path(intake.screenshot).name)]
+    """All usable images of the submission (the "screenshot" role's candidates) and their names in the zip."""
+    pairs = [(p, n) for p, n in intake.candidates("screenshot") if p.is_file()]
+    first = intake.artifact("screenshot")
+    if not pairs and first is not None and first.is_file():
+        pairs = [(first, intake.extra.get("screenshot_source") or first.name)]
     return [p for p, _ in pairs], [n for _, n in pairs]
 
 

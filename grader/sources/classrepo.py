@@ -53,6 +53,7 @@ from grader.sources.gitcache import (
     _error_text,
     fetch_repo,
 )
+from grader.sources.grouping import group_pick, grouped_fields, materialize_group
 from grader.sources.versions import (
     SKIP_HIDDEN,
     SKIP_NOT_SUBMISSION,
@@ -71,6 +72,7 @@ from grader.sources.versions import (
     identify,
     is_ignored,
     is_blank_template,
+    loose_only,
     iso,
     materialize,
     message_extra,
@@ -144,6 +146,17 @@ def build_submission(
         late=choice.late,
         extra=info,
     )
+
+
+def build_grouped(repo: CachedRepo, group: Group, key: str, deadline: datetime, policy: str,
+                  materialize_dir: Path, extra: dict, picks: dict[int, Pick]) -> Submission:
+    """One submission from a student's files of several slots (see `grader.sources.grouping`)."""
+    chosen = [p.choice.chosen for p in picks.values()]
+    path = materialize_group(repo, chosen, key, materialize_dir)
+    fields = grouped_fields(picks, deadline, policy, repo.url)
+    fields["extra"].update(extra)
+    return Submission(key=key, cohort=group.cohort, name=group.name, path=path, display_name=path.name,
+                      source_path=chosen[0].path, **fields)
 
 
 def _folder_hint(repo: CachedRepo, tip: str, folder: list[str]) -> str:
@@ -249,7 +262,7 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
         else:
             if change.type != "blob":
                 continue
-            if not has_extension(relpath, exts):
+            if not has_extension(relpath, exts) or (loose_only(relpath, pack) and identify(rel[-1], pack)[0] is None):
                 cohort, name = identify(rel[-1], pack)
                 if cohort is not None and name:
                     key = student_key(cohort, name)
@@ -352,11 +365,15 @@ def discover_class_repo(
             extra: dict = {"branch_commit": tip}
             if group.cohort is None:
                 extra.update(message_extra(MSG_UNIDENTIFIED), unidentified=True)
-            picked = pick(group.versions, when, policy, key)
-            for flag in picked.flags:
-                flagged.setdefault(flag["id"], []).append(key)
+            picks = group_pick(group.versions, pack, when, key)
+            picked = next(iter(picks.values()))
+            for flag in {f["id"] for p in picks.values() for f in p.flags}:
+                flagged.setdefault(flag, []).append(key)
             try:
-                sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra, picked)
+                if len(picks) > 1:
+                    sub = build_grouped(repo, group, key, when, policy, Path(materialize_dir), extra, picks)
+                else:
+                    sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra, picked)
             except SourceError as exc:
                 sub = _unreadable(group, key, exc, extra, when, policy, repo.url, picked)
                 unreadable += 1

@@ -106,9 +106,9 @@ def _make(path: Path, root: Path, pack: Pack, hints: tuple[str, ...] = ()) -> Su
 def _is_single(folder: Path, pack: Pack, notebooks: list[Path], zips: list[Path], subdirs: list[Path]) -> bool:
     if len(notebooks) != 1 or zips or subdirs:
         return False
-    shots = tuple("." + e.lower().lstrip(".") for e in pack.artifacts.screenshot_extensions)
-    has_shot = bool(shots) and any(has_extension(f.name, shots) for f in _walk(folder))
-    return has_shot or identify(folder.name, pack)[0] is not None
+    others = tuple(s for role in pack.artifacts.files for s in role.suffixes)
+    has_other = bool(others) and any(has_extension(f.name, others) for f in _walk(folder))
+    return has_other or identify(folder.name, pack)[0] is not None
 
 
 def _dedup(subs: list[Submission]) -> list[Submission]:

@@ -48,9 +48,19 @@ def nfc(text: str) -> str:
 
 
 def submission_extensions(pack: Pack) -> tuple[str, ...]:
-    """File extensions that are submissions (lower case, with dot): .zip plus the pack's notebooks."""
+    """File extensions that are submissions (lower case, with dot): .zip, the pack's notebooks, and
+    every extension a naming pattern accepts (week 3: the task-1 image is uploaded on its own)."""
     exts = {".zip"} | {"." + e.lower().lstrip(".") for e in pack.artifacts.notebook_extensions}
+    exts |= {suffix for pattern in pack.naming.patterns for suffix in pattern.suffixes}
     return tuple(sorted(exts))
+
+
+def loose_only(path: str, pack: Pack) -> bool:
+    """A submission extension that is neither a zip nor a notebook (week 3's task-1 image): such a
+    file is a student's only when its name says whose (a slides PDF or a stray image is not)."""
+    lower = path.lower()
+    return not lower.endswith(".zip") and not has_extension(
+        lower, tuple("." + e.lower() for e in pack.artifacts.notebook_extensions))
 
 
 def is_ignored(path: str) -> bool:
