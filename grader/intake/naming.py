@@ -183,6 +183,9 @@ def _problems(parts: _Parts, ext: str, pattern: NamePattern, week: int, expected
     elif pattern.task is not None and parts.task != pattern.task:
         out.append(Message(f"파일 이름의 과제 번호({parts.task})가 이 파일의 과제({pattern.task})와 다릅니다.",
                            f"The file name says task {parts.task}, but this file is task {pattern.task}."))
+    elif pattern.task is not None and parts.task_apart:
+        out.append(Message(f"과제 번호는 '과제{pattern.task}'처럼 '과제' 바로 뒤에 쓰세요.",
+                           f"Write the task number right after '과제': '과제{pattern.task}'."))
     if "과제" in pattern.pattern and not parts.has_assignment_word:
         out.append(Message("파일 이름에 '과제'가 빠졌습니다.", "The word '과제' (assignment) is missing from the file name."))
     if parts.cohort is None:

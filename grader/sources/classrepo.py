@@ -73,6 +73,7 @@ from grader.sources.versions import (
     is_ignored,
     is_blank_template,
     loose_only,
+    names_student,
     iso,
     materialize,
     message_extra,
@@ -262,7 +263,9 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
         else:
             if change.type != "blob":
                 continue
-            if not has_extension(relpath, exts) or (loose_only(relpath, pack) and identify(rel[-1], pack)[0] is None):
+            if has_extension(relpath, exts) and loose_only(relpath, pack) and not names_student(rel[-1], pack):
+                continue  # e.g. the slides PDF next to week 3's images: names nobody (skipped at the tip)
+            if not has_extension(relpath, exts):
                 cohort, name = identify(rel[-1], pack)
                 if cohort is not None and name:
                     key = student_key(cohort, name)
