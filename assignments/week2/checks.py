@@ -431,8 +431,8 @@ def rerun_playground(config: dict) -> Message | None:
 @functools.lru_cache(maxsize=256)
 def _rerun(config_json: str) -> Message | None:
     config = json.loads(config_json)
-    from grader.screenshots import config_complete
-    from reference_solutions.week2 import playground
+    from .playground import simulator as playground
+    from .playground.reader import config_complete
 
     if not config_complete(config):
         return None  # the screenshot does not reveal the whole setting: nothing faithful to re-run
@@ -462,7 +462,7 @@ def _rerun(config_json: str) -> Message | None:
 def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     """Every screenshot of the submission is read (one OCR per distinct image within a run);
     one on an allowed dataset within the limits passes.  The re-run note is leader-only."""
-    from grader.screenshots import ALLOWED_DATASETS, playground_check
+    from .playground.reader import ALLOWED_DATASETS, playground_check
 
     cfg = ctx.pack.raw.get("playground", {})
     paths, names = _playground_screenshots(ctx.intake)
@@ -483,7 +483,7 @@ def _playground_screenshots(intake) -> tuple[list[Path], list[str]]:
 
 def _read_screenshot(path: Path):
     """``read_playground`` once per distinct image (by content) within a run."""
-    from grader.screenshots import read_playground
+    from .playground.reader import read_playground
 
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     if digest not in _PLAYGROUND_READINGS:
