@@ -195,3 +195,13 @@ def test_malformed_roles_or_patterns_are_refused(tmp_path: Path, change: tuple[s
     (tmp_path / "assignment.toml").write_text(MANIFEST.replace(*change), encoding="utf-8")
     with pytest.raises(PackError, match=error):
         load_pack(tmp_path)
+
+
+def test_a_lone_empty_image_says_it_is_empty_not_a_zip(shape: Pack, tmp_path: Path) -> None:
+    folder = tmp_path / "week3"
+    folder.mkdir()
+    (folder / "3주차 과제1_23기_김석우.jpg").write_bytes(b"")  # the real cohort has one (README: 0 bytes)
+    [sub] = discover_local(folder, shape, group_dir=tmp_path / "groups")
+    intake = _intake(sub, shape, tmp_path / "work")
+    assert intake.status == "unreadable"
+    assert intake.problems[0].en == "'3주차 과제1_23기_김석우.jpg' is empty (0 bytes); save the file again and re-upload it."

@@ -170,6 +170,11 @@ def _collect_file(source: Path, workdir: Path, pack: Pack, label: str, limits: A
         if suffix == ".zip":
             out.problems.append(not_a_zip_error(kind).message)
         return out
+    if kind == "empty" and suffix != ".zip":
+        shown = note_name(re.split(r"[/\\]", label)[-1])
+        return _Collected("file", error=ArchiveError("empty", Message(
+            f"'{shown}'은(는) 비어 있습니다 (0바이트). 파일을 다시 저장해 올려 주세요.",
+            f"'{shown}' is empty (0 bytes); save the file again and re-upload it.")))
     return _Collected("file", error=not_a_zip_error(kind))
 
 

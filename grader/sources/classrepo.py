@@ -7,8 +7,8 @@ What counts as a submission (inside the week folder, at any depth):
 
 * a ``.zip`` or notebook file (the pack's notebook extensions, case-insensitive);
 * a *student folder*: a direct child folder of the week folder whose name states cohort and
-  name (``22기_홍길동/``) and that never held a ``.zip`` - graded as a whole folder (notebook and
-  screenshot together). If it holds zips, its zips/notebooks are separate candidates instead.
+  name (``22기_홍길동/``) and that never held a ``.zip`` - graded as a whole folder (notebook and its
+  other files together). If it holds zips, its zips/notebooks are separate candidates instead.
 
 Not students, never report rows, but listed in ``Found.skipped`` with the reason (the run's
 log and report say which file and why): hidden files (``.gitkeep``, ``.DS_Store``,

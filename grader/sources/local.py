@@ -4,7 +4,7 @@
 
 * a file: one submission (whatever its extension; intake judges it);
 * a folder that is *one* submission: exactly one notebook at its top level, no zips, no
-  submission sub-folders, and either a screenshot next to it or a folder name that states
+  submission sub-folders, and either a file of another artifact role next to it or a folder name that states
   cohort and name;
 * otherwise a folder of submissions: each top-level ``.zip``/notebook is one submission; a
   sub-folder with zips contributes each zip (named by the zip, else by the sub-folder); a
