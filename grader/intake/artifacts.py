@@ -55,8 +55,8 @@ NOTEBOOK_NAME = "submission.ipynb"
 CONTENTS_DIR = "contents"
 SKIP_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints", "__pycache__"}
 OTHER_IMAGE_SUFFIXES = {".heic", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-MAGIC = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
-         ".pdf": (b"%PDF",)}
+_RASTER = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # a .png that is really a JPEG is still an image
+MAGIC = {".png": _RASTER, ".jpg": _RASTER, ".jpeg": _RASTER, ".pdf": (b"%PDF",)}
 
 
 @dataclass(frozen=True)
