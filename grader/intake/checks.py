@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.intake.naming import josa
 from grader.models import CheckResult, Intake, Message, NameInfo, Status
 from grader.pack import ArtifactRole, CheckSpec, Pack
 
@@ -45,7 +46,7 @@ def artifacts_check(intake: Intake, pack: Pack, spec: CheckSpec) -> CheckResult:
     if not lines:
         words = [r.word for r in required]
         if len(words) == 2:
-            lines.append(Message(f"{_and_ko(words[0].ko, words[1].ko)}{_josa(words[1].ko, '이', '가')} 모두 있습니다.",
+            lines.append(Message(f"{_and_ko(words[0].ko, words[1].ko)}{josa(words[1].ko, '이', '가')} 모두 있습니다.",
                                  f"Both the {words[0].en} and the {words[1].en} are present."))
         else:
             lines.append(Message(f"제출물이 모두 있습니다: {', '.join(w.ko for w in words)}.",
@@ -54,13 +55,6 @@ def artifacts_check(intake: Intake, pack: Pack, spec: CheckSpec) -> CheckResult:
     return CheckResult(spec.id, status, max(points, 0.0), spec.points, _join([*lines, *intake.problems]), spec.title)
 
 
-def _josa(word: str, after_consonant: str, after_vowel: str) -> str:
-    """The Korean particle that follows word (이/가, 과/와): by its last syllable's final consonant."""
-    last = word[-1:]
-    batchim = "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
-    return after_consonant if batchim else after_vowel
-
-
 def _and_ko(a: str, b: str) -> str:
     """"a과 b" / "a와 b"."""
-    return f"{a}{_josa(a, '과', '와')} {b}"
+    return f"{a}{josa(a, '과', '와')} {b}"

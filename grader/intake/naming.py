@@ -144,7 +144,8 @@ def expected_filename(pattern: NamePattern | NamingRule, week: int, cohort: int 
     )
 
 
-def _josa(word: str, after_consonant: str, after_vowel: str) -> str:
+def josa(word: str, after_consonant: str, after_vowel: str) -> str:
+    """The Korean particle that follows word (이/가, 과/와, 을/를): by its last syllable's final consonant."""
     last = word[-1:]
     batchim = "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
     return after_consonant if batchim else after_vowel
@@ -157,7 +158,7 @@ def _extension_problem(ext: str, pattern: NamePattern) -> Message:
     words = pattern.words
     if pattern.suffix == ".zip" and len(words) >= 2:
         ko_list = ", ".join(w.ko for w in words[:-1])
-        ko = f"{ko_list}{_josa(ko_list, '과', '와')} {words[-1].ko}{_josa(words[-1].ko, '을', '를')}"
+        ko = f"{ko_list}{josa(ko_list, '과', '와')} {words[-1].ko}{josa(words[-1].ko, '을', '를')}"
         en = " and ".join(f"the {w.en}" for w in words)
         return Message(f"확장자가 {shown}입니다. {ko} 함께 {want} 파일로 압축해 제출하세요.",
                        f"The extension is {ext or '(none)'}; zip {en} together into one {want} file.")
