@@ -13,7 +13,12 @@ import pytest
 from grader.intake.artifacts import open_submission
 from grader.intake.naming import parse_name, pattern_index
 from grader.pack import Pack, PackError, load_pack
-from grader.sources import discover_class_repo, discover_local
+from grader.sources import RosterRow, discover_class_repo, discover_local, discover_roster
+
+try:
+    from tests.gitfactory import build_student_repo
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from gitfactory import build_student_repo
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "kubig" / "week3"
 SUMMER = SHARED / "class-repo-2026-summer" / "class-repo.bundle"
@@ -205,3 +210,18 @@ def test_a_lone_empty_image_says_it_is_empty_not_a_zip(shape: Pack, tmp_path: Pa
     intake = _intake(sub, shape, tmp_path / "work")
     assert intake.status == "unreadable"
     assert intake.problems[0].en == "'3주차 과제1_23기_김석우.jpg' is empty (0 bytes); save the file again and re-upload it."
+
+
+def test_roster_repository_with_both_task_files_is_one_submission(shape: Pack, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    nb = b'{"cells": [{"id": "c1", "cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    repo = build_student_repo(tmp_path / "repos", "kim", [
+        ("3주차 과제1_24기_김가현.png", png, "08-01 10:00"),
+        ("3주차 과제2_24기_김가현.ipynb", nb, "08-02 11:00"),
+    ])
+    [sub] = discover_roster([RosterRow("1", "김가현", 24, "", str(repo.path), None, None)], shape,
+                            tmp_path / "cache", tmp_path / "mat")
+    assert sorted(sub.extra["parts"]) == ["3주차 과제1_24기_김가현.png", "3주차 과제2_24기_김가현.ipynb"]
+    assert sub.submitted_at.startswith("2025-08-02T11:00") and not sub.late  # the later file decides
+    intake = _intake(sub, shape, tmp_path / "work")
+    assert intake.name.conforms and intake.notebook is not None and intake.artifact("image") is not None

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from grader.models import Message, Submission
 from grader.pack import Pack
-from grader.sources.classrepo import Group, build_submission, split_folder, under
+from grader.sources.classrepo import Group, build_grouped, build_submission, split_folder, under
+from grader.sources.grouping import group_pick
 from grader.sources.gitcache import (
     DEFAULT_BACKOFF_S,
     DEFAULT_RETRIES,
@@ -238,6 +239,9 @@ def _discover_row(
         group.versions.append(Version.of(row.student_id, c, content_id(repo, c.type, c.sha, tree_ids)))
     extra = {"github": row.github, "branch_commit": tip, "found_by": where}
     # the student's own repository: it is the identity, so authors are not compared (dates are)
+    picks = group_pick(group.versions, pack, deadline, row.student_id, check_authors=False)
+    if len(picks) > 1:  # one file per naming pattern (week 3): one grouped submission
+        return build_grouped(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra, picks)
     return build_submission(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra,
                             check_authors=False)
 
