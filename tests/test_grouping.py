@@ -225,3 +225,24 @@ def test_roster_repository_with_both_task_files_is_one_submission(shape: Pack, t
     assert sub.submitted_at.startswith("2025-08-02T11:00") and not sub.late  # the later file decides
     intake = _intake(sub, shape, tmp_path / "work")
     assert intake.name.conforms and intake.notebook is not None and intake.artifact("image") is not None
+
+
+def test_class_folder_defaults_come_from_the_pack(shape: Pack, summer: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from grader.cli import discover
+    from grader.sources import SourceError
+
+    monkeypatch.setenv("KUBIG_CACHE", str(tmp_path / "cache"))
+    # the first of the pack's folders (3주차) is not in this repository: the next one (week3) is
+    found = discover(shape, str(summer), None, None, None, tmp_path / "work")
+    assert "folder 'Basic Study/DL/week3'" in found.where
+    assert len(found) >= 15
+    with pytest.raises(SourceError) as none:
+        discover(dataclasses.replace(shape, class_folders=()), str(summer), None, None, None, tmp_path / "work")
+    assert "--folder" in none.value.message.en and "--folder" in none.value.message.ko
+    with pytest.raises(SourceError) as wrong:
+        discover(dataclasses.replace(shape, class_folders=("Basic Study/DL/4주차",)), str(summer), None, None,
+                 None, tmp_path / "work")
+    assert "4주차" in wrong.value.detail and "pass the right --folder" in wrong.value.detail
