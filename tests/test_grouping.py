@@ -246,3 +246,28 @@ def test_class_folder_defaults_come_from_the_pack(shape: Pack, summer: Path, tmp
         discover(dataclasses.replace(shape, class_folders=("Basic Study/DL/4주차",)), str(summer), None, None,
                  None, tmp_path / "work")
     assert "4주차" in wrong.value.detail and "pass the right --folder" in wrong.value.detail
+
+
+def test_check_infers_the_pack_from_the_week_in_the_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import typer
+
+    from grader.cli import _infer_pack_id
+    from grader.pack import REPO_ROOT
+
+    packs = tmp_path / "packs"
+    shutil.copytree(REPO_ROOT / "assignments" / "week2", packs / "week2", ignore=shutil.ignore_patterns("__pycache__"))
+    (packs / "week3shape").mkdir()
+    (packs / "week3shape" / "assignment.toml").write_text(MANIFEST, encoding="utf-8")
+    monkeypatch.setenv("KUBIG_ASSIGNMENTS", str(packs))
+    files = tmp_path / "files"
+    (files / "week3").mkdir(parents=True)
+    for name in ("3주차 과제1_23기_홍준기.png", "2주차 과제_22기_박세훈.zip", "week3/notebook.ipynb", "submission.zip"):
+        (files / name).write_bytes(b"x")
+    assert _infer_pack_id(files / "3주차 과제1_23기_홍준기.png") == "week3shape"
+    assert _infer_pack_id(files / "2주차 과제_22기_박세훈.zip") == "week2"
+    assert _infer_pack_id(files / "week3" / "notebook.ipynb") == "week3shape"  # the folder says the week
+    with pytest.raises(typer.Exit) as unknown:
+        _infer_pack_id(files / "submission.zip")
+    assert unknown.value.exit_code == 2
