@@ -1,8 +1,10 @@
 """Result cache: a graded submission is reused while its content, the pack and the grader are unchanged.
 
-Key = sha256 of (submission bytes, file name as submitted, late flag, pack content hash,
-grader source hash). Entries are plain JSON written atomically, so an interrupted run resumes
-from whatever finished.
+Key = sha256 of (submission bytes, file name as submitted, late flag, the pack's hash, the
+grader core's hash). The two hashes are separate on purpose: the pack's covers its own folder
+(`assignments/<id>/`, its code included) and `reference_solutions/<id>/`; the core's covers
+`grader/` only. So tuning one pack's code (week 2's OCR) regrades that pack alone. Entries are
+plain JSON written atomically, so an interrupted run resumes from whatever finished.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def content_hash(path: Path) -> str:
 
 
 def grader_hash() -> str:
-    """Hash of the grader's own source: changing any check machinery invalidates results."""
+    """Hash of the grader core's source (`grader/`, no pack code): changing it invalidates every pack's results."""
     h = hashlib.sha256(__version__.encode())
     root = Path(__file__).resolve().parent
     for p in sorted(root.rglob("*.py")):

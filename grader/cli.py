@@ -1,9 +1,9 @@
 """`grade`: the command line front end (typer + rich).
 
 grade list                      assignment packs
-grade setup week2               build the student runtime once
-grade check PATH                a student's self-check (exit 1 when a check fails)
-grade week2 [SOURCE] ...        a session leader's cohort run (no SOURCE: the bundled demo)
+grade setup PACK                build the student runtime once (e.g. week2)
+grade check PATH [-a PACK]      a student's self-check (exit 1 when a check fails; PACK from the file name)
+grade PACK [SOURCE] ...         a session leader's cohort run (no SOURCE: the pack's bundled demo)
 grade merge DIR... --out OUT    join partial reports (shards)
 grade review week2              the leader's review queue (decisions → grading/week2-overrides.csv)
 """
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import unicodedata
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +33,7 @@ from grader.classconfig import ClassConfig, ClassConfigError, find_class_config
 from grader.cohort import default_jobs, run_cohort
 from grader.distribute import DaskGrade, merge_results, parse_shard, shard
 from grader.grade import Grader
-from grader.models import Status, Submission, SubmissionResult
+from grader.models import Message, Status, Submission, SubmissionResult
 from grader.pack import Pack, PackError, list_packs, load_pack
 from grader.paths import cache_dir
 from grader.report import render_summary, summary
@@ -139,10 +141,35 @@ def check_payload(results: list[SubmissionResult], pack: Pack) -> dict:
     }
 
 
+_WEEK_IN_NAME = re.compile(r"(?<!\d)(\d{1,2})\s*주\s*차|week\s*[-_ ]?0*(\d{1,2})(?!\d)", re.IGNORECASE)
+
+
+def _infer_pack_id(path: Path) -> str:
+    """The pack a file is for: the only pack, else the week its name (or its folders', or for a
+    folder its files') states. Exits 2 listing the packs when that does not decide."""
+    packs = list_packs()
+    if len(packs) == 1:
+        return packs[0].id
+    names = [path.name, *(p.name for p in path.resolve().parents)]
+    if path.is_dir():
+        names[1:1] = sorted(p.name for p in path.iterdir())
+    by_week = {pack.week: pack.id for pack in packs}
+    for name in names:
+        for match in _WEEK_IN_NAME.finditer(unicodedata.normalize("NFC", name)):
+            week = int(match.group(1) or match.group(2))
+            if week in by_week:
+                return by_week[week]
+    listed = ", ".join(f"{p.id} ({p.title.en})" for p in packs) or "(none)"
+    console.print(f"{path}: 어느 과제인지 파일 이름으로 알 수 없습니다 / cannot tell the assignment from the name; "
+                  f"pass --assignment/-a (packs: {listed})", style="red", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
 @app.command("check")
 def check_command(
     path: Path = typer.Argument(..., exists=True, help="a submission zip, folder or notebook"),
-    pack_id: str = typer.Option("week2", "--assignment", "-a", help="assignment id"),
+    pack_id: Optional[str] = typer.Option(None, "--assignment", "-a",
+                                          help="assignment id (default: the week the file name states)"),
     fmt: str = typer.Option("table", "--format", "-f", help="table | json | github"),
     lang: str = typer.Option("both", "--lang", help="ko | en | both"),
     out: Optional[Path] = typer.Option(None, "--out", help="also write a report folder"),
@@ -153,7 +180,7 @@ def check_command(
     (unless --advisory)."""
     from grader.sources.local import discover_local
 
-    pack = _pack(pack_id)
+    pack = _pack(pack_id or _infer_pack_id(path))
     runtime = _runtime(pack)
     subs = discover_local(path, pack)
     if not subs:
@@ -283,8 +310,33 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
     src_path = Path(source)
     if src_path.exists() and not is_git_repository(src_path):
         return discover_local(src_path, pack)
-    return discover_class_repo(source, folder or f"Basic Study/DL/{pack.week}주차", pack, cache, materialize, deadline,
-                               branch=branch, extensions=extensions)
+    if folder:
+        return discover_class_repo(source, folder, pack, cache, materialize, deadline, branch=branch,
+                                   extensions=extensions)
+    return _discover_default_folder(source, pack, cache, materialize, deadline, branch, extensions)
+
+
+def _discover_default_folder(source: str, pack: Pack, cache: Path, materialize: Path, deadline: datetime | None,
+                             branch: str | None, extensions: "Extensions | None" = None) -> "Found":
+    """No --folder and no class config folder: the pack's `folders`, the first one the repository has."""
+    from grader.sources.classrepo import MSG_NO_FOLDER, discover_class_repo
+    from grader.sources.gitcache import SourceError
+
+    if not pack.class_folders:
+        raise SourceError(Message(f"{pack.id} 과제 폴더를 모릅니다: --folder로 알려 주세요 (또는 assignment.toml의 folders).", "No class folder is known for "
+                                  f"{pack.id}: pass --folder (or set folders in its assignment.toml)."),
+                          f"{pack.folder / 'assignment.toml'} has no folders")
+    last: SourceError | None = None
+    for folder in pack.class_folders:
+        try:
+            return discover_class_repo(source, folder, pack, cache, materialize, deadline, branch=branch,
+                                       extensions=extensions)
+        except SourceError as exc:
+            if exc.message != MSG_NO_FOLDER:
+                raise
+            last = exc
+    assert last is not None
+    raise SourceError(last.message, f"{last.detail} (tried the pack's folders: {', '.join(pack.class_folders)})")
 
 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
@@ -419,7 +471,10 @@ def merge_command(
     if len(packs) > 1:
         console.print(f"[red]partial reports are from different assignments: {sorted(packs)}[/red]")
         raise typer.Exit(2)
-    pack = _pack(packs.pop() if packs else "week2")
+    if not packs:
+        console.print("[red]the partial reports do not say their assignment (scores.json has no pack id)[/red]")
+        raise typer.Exit(2)
+    pack = _pack(packs.pop())
     results = merge_results(loaded)
     write_report(results, pack, out, lang=lang)
     render_summary(summary(results, pack, out), Console())
@@ -494,7 +549,8 @@ def _register_pack_commands() -> None:
             source: Optional[str] = typer.Argument(
                 None, help="class repo URL/path, or a local folder/zip (default: the class config's repository)"),
             folder: Optional[str] = typer.Option(
-                None, help="folder inside the class repo, e.g. 'Basic Study/DL/2주차' (default: the class config's)"),
+                None, help="folder inside the class repo, e.g. 'Basic Study/DL/2주차' (default: the class config's, "
+                           "else the first of the pack's folders the repository has)"),
             roster: Optional[Path] = typer.Option(None, help="roster CSV of per-student repositories"),
             deadline: Optional[str] = typer.Option(
                 None, help="the deadline (ISO 8601; default: the class config's, else the pack's)"),

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -40,9 +41,27 @@ def submission_rng(run_seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([run_seed, digest])
 
 
+@dataclass(frozen=True)
+class Executed:
+    """What running one submission produced, for an observer (`Grader.on_execution`): the
+    executed notebook, its Execution and the probes (outputs, definitions). Not plain data: it
+    never crosses a process or reaches the report."""
+
+    submission: Submission
+    intake: Intake
+    execution: Execution
+    notebook: nbformat.NotebookNode
+    probes: ProbeSession
+
+
 @dataclass
 class Grader:
-    """Grades submissions of one pack with one runtime."""
+    """Grades submissions of one pack with one runtime.
+
+    on_execution, when given, is called (in the grading thread) with each submission's
+    `Executed` after its notebook ran and its probes were called: a way to see an execution
+    without subclassing the grader (tests, benchmarks).
+    """
 
     pack: Pack
     runtime: Runtime | None
@@ -50,6 +69,7 @@ class Grader:
     run_seed: int = field(default_factory=lambda: secrets.randbits(63))
     warm: bool = False  # each worker thread starts its next kernel while the current notebook runs
     tuned: bool = True  # the pack's kernel start-up tuning and the instant `pip` (README "Speed")
+    on_execution: Callable[[Executed], None] | None = None
 
     def __post_init__(self) -> None:
         # The sandbox imports the pack's modules once, for the kernel and the probe process it forks.
@@ -110,7 +130,8 @@ class Grader:
             else:
                 note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
-        intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
+        intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name,
+                                 part_names=tuple(sub.extra.get("parts", ())))
         execution, probes, hidden = None, None, None
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:
@@ -119,6 +140,8 @@ class Grader:
             probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, hidden.params)
             nb = nbformat.read(intake.notebook, as_version=4)
             execution = self._execute_and_probe(nb, intake, probes)
+            if self.on_execution is not None:
+                self.on_execution(Executed(sub, intake, execution, nb, probes))
         ctx = CheckContext(self.pack, intake, execution, probes, hidden)
         checks = run_checks(ctx, self.module)
         return self._result(sub, intake, execution, checks, started)

@@ -1,4 +1,10 @@
-"""Plain data that crosses stage boundaries (intake → execute → check → report)."""
+"""Plain data that crosses stage boundaries (intake → execute → check → report), and every
+status a stage reports, as enums (StrEnum: each compares equal to its string and serialises as it).
+
+intake → `Intake` (`IntakeStatus`); execute → `Execution` of `CellRun`s (`ExecutionStatus`,
+`CellStatus`) and `ProbeOutput`s (`ProbeStatus`); check → `CheckResult` (`Status`); report ←
+`SubmissionResult` (`SubmissionStatus`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,103 @@ class Status(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     NEEDS_REVIEW = "needs-review"
+
+
+class IntakeStatus(StrEnum):
+    """What intake made of a submission."""
+
+    OK = "ok"  # a notebook was found
+    UNREADABLE = "unreadable"  # the archive/file could not be opened
+    MISSING_NOTEBOOK = "missing-notebook"
+
+
+class ExecutionStatus(StrEnum):
+    """How running one notebook ended."""
+
+    OK = "ok"  # ran to the end (cells may have raised: see CellStatus)
+    TIMEOUT = "timeout"  # the whole-notebook budget was spent
+    DIED = "died"  # the kernel died
+    FAILED = "failed"  # the kernel never started
+
+
+class CellStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    NOT_RUN = "not-run"
+
+
+class ProbeStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    MISSING = "missing"  # the function or class the probe calls is not defined
+
+
+class SubmissionStatus(StrEnum):
+    """A report row's status."""
+
+    GRADED = "graded"
+    MISNAMED = "misnamed"
+    MISSING = "missing"
+    UNREADABLE = "unreadable"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    UNREACHABLE = "unreachable"
+    PENDING = "pending"  # the run was interrupted before this row was graded
+
+
+def _coerce(obj: Any, name: str, kind: type[StrEnum]) -> None:
+    """Turn a frozen dataclass's string field into its enum (ValueError on an unknown status)."""
+    object.__setattr__(obj, name, kind(getattr(obj, name)))
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """What happened to one code cell."""
+
+    index: int
+    status: CellStatus
+    seconds: float = 0.0
+    ename: str = ""
+    evalue: str = ""
+
+    def __post_init__(self) -> None:
+        _coerce(self, "status", CellStatus)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The outcome of running one notebook (plain data)."""
+
+    status: ExecutionStatus
+    cells: tuple[CellRun, ...]
+    isolation: str  # full | reduced
+    seconds: float
+    student_seconds: float
+    output_truncated: bool = False
+    detail: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _coerce(self, "status", ExecutionStatus)
+
+    @property
+    def error_cells(self) -> tuple[CellRun, ...]:
+        return tuple(c for c in self.cells if c.status in (CellStatus.ERROR, CellStatus.TIMEOUT))
+
+
+@dataclass
+class ProbeOutput:
+    """One probe's result: its status, plain values and arrays (numpy, checked before loading)."""
+
+    status: ProbeStatus
+    values: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        self.status = ProbeStatus(self.status)
 
 
 @dataclass(frozen=True)
@@ -143,19 +246,34 @@ class NameInfo:
 class Intake:
     """A submission after unpacking: where its artifacts are, and what was wrong with it.
 
-    status is "ok" when a notebook was found, else "unreadable" (the archive could not be
-    opened) or "missing-notebook".
+    status: `IntakeStatus`. artifacts: artifact role id → the chosen file (a copy in
+    workdir; the notebook role's is `notebook`); every candidate is in extra["<role>_candidates"].
     """
 
     source: Path
     name: NameInfo
-    status: str
+    status: IntakeStatus
     workdir: Path | None
     notebook: Path | None = None
-    screenshot: Path | None = None
+    artifacts: dict[str, Path] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     problems: tuple[Message, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _coerce(self, "status", IntakeStatus)
+
+    def artifact(self, role: str) -> Path | None:
+        """The chosen file of an artifact role, or None when the submission has none."""
+        return self.artifacts.get(role)
+
+    def candidates(self, role: str) -> tuple[tuple[Path, str], ...]:
+        """Every usable file of a role, best first: (path, name inside the submission)."""
+        paths = [Path(p) for p in self.extra.get(f"{role}_candidates", ())]
+        names = list(self.extra.get(f"{role}_names", ()))
+        if len(names) != len(paths):
+            names = [p.name for p in paths]
+        return tuple(zip(paths, names))
 
 
 def to_plain(obj: Any) -> Any:
@@ -199,12 +317,11 @@ class Submission:
 class SubmissionResult:
     """Everything the report needs about one student.
 
-    status: graded | missing | misnamed | unreadable | timeout | error | unreachable
-    isolation: full | reduced | none
+    status: `SubmissionStatus`; isolation: full | reduced | none
     """
 
     submission: Submission
-    status: str
+    status: SubmissionStatus
     checks: tuple[CheckResult, ...]
     total: float
     max_total: float
@@ -213,10 +330,13 @@ class SubmissionResult:
     timings: dict[str, float] = field(default_factory=dict)
     content_hash: str | None = None  # sha256 of the graded submission's bytes (overrides are pinned to it)
 
+    def __post_init__(self) -> None:
+        _coerce(self, "status", SubmissionStatus)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "submission": to_plain(self.submission),
-            "status": self.status,
+            "status": str(self.status),
             "checks": [c.to_json() for c in self.checks],
             "total": self.total,
             "max_total": self.max_total,

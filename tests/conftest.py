@@ -11,18 +11,17 @@ needs ~25 s in all and its FashionMNIST cell ~16 s on an idle 2-core machine (~2
 machine is shared), so the cell limit leaves more than 3× headroom and never flakes.
 
 To look at what happened inside the kernel (which cell errored, what it printed) the batch
-is graded by `RecordingGrader`, which keeps each submission's `Execution` and executed
-notebook next to its `SubmissionResult`; grading itself is the engine's, unchanged.
+is graded by a `Grader` whose `on_execution` observer keeps each submission's `Execution` and
+executed notebook next to its `SubmissionResult`; grading itself is the engine's, unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
+import importlib
 import re
 import shutil
-import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +32,9 @@ import pytest
 from nbformat import NotebookNode
 
 from grader.cohort import run_cohort
-from grader.execute.kernel import Execution
+from grader.models import Execution
 from grader.execute.probes import ProbeSession
-from grader.grade import Grader
+from grader.grade import Executed, Grader
 from grader.models import CheckResult, Status, Submission, SubmissionResult
 from grader.pack import Pack, load_pack
 from grader.runtime import Runtime, RuntimeMissing, load_runtime
@@ -95,16 +94,17 @@ def variants(pack: Pack) -> ModuleType:
     return pack.module("variants_module")
 
 
+def week2_module(name: str) -> ModuleType:
+    """A module of the week-2 pack's package (e.g. "playground.reader"): the very module the
+    grader imports (one package, loaded once), so a monkeypatch here is seen by the checks."""
+    return importlib.import_module(f"{load_pack('week2').package}.{name}")
+
+
 @functools.cache
 def playground_renderer() -> ModuleType:
-    """The week-2 pack's Playground page renderer (assignments/week2/playground_image.py, the
-    one the demo cohort uses), loaded once."""
-    path = REPO_ROOT / "assignments" / "week2" / "playground_image.py"
-    spec = importlib.util.spec_from_file_location("kubig_tests_playground_image", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The week-2 pack's Playground page renderer (assignments/week2/playground/render.py, the
+    one the demo cohort uses)."""
+    return week2_module("playground.render")
 
 
 def playground_png(folder: Path, **kwargs) -> bytes:
@@ -197,38 +197,25 @@ class Graded:
         return "\n".join(lines)
 
 
-class RecordingGrader(Grader):
-    """Grader that remembers each submission's execution, executed notebook and probes."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.executions: dict[str, tuple[Execution, NotebookNode, ProbeSession]] = {}
-        self._current = threading.local()
-
-    def grade(self, submission: Submission) -> SubmissionResult:
-        self._current.key = submission.key
-        return super().grade(submission)
-
-    def _execute_and_probe(self, nb, intake, probes):  # type: ignore[override]
-        execution = super()._execute_and_probe(nb, intake, probes)
-        self.executions[self._current.key] = (execution, nb, probes)
-        return execution
-
-
 def grade_batch(grader_pack: Pack, runtime: Runtime, files: dict[str, Path], jobs: int = 2,
                 tuned: bool = True) -> dict[str, Graded]:
     """Grade files (fixture id → path) in one run_cohort batch; results by fixture id."""
     subs = {fid: discover_local(path, grader_pack)[0] for fid, path in files.items()}
     keys = [s.key for s in subs.values()]
     assert len(set(keys)) == len(keys), f"fixture submissions need distinct student keys: {keys}"
-    grader = RecordingGrader(grader_pack, runtime, threads=1, tuned=tuned)
+    executions: dict[str, Executed] = {}
+
+    def record(done: Executed) -> None:
+        executions[done.submission.key] = done
+
+    grader = Grader(grader_pack, runtime, threads=1, tuned=tuned, on_execution=record)
     run = run_cohort(grader, list(subs.values()), out_dir=None, cache=None, jobs=jobs)
     assert not run.interrupted
     out = {}
     for (fid, sub), result in zip(subs.items(), run.results):
         assert result.submission.key == sub.key
-        execution, notebook, probes = grader.executions.get(sub.key, (None, None, None))
-        out[fid] = Graded(fid, sub, result, execution, notebook, probes)
+        done = executions.get(sub.key)
+        out[fid] = Graded(fid, sub, result, *((done.execution, done.notebook, done.probes) if done else (None,) * 3))
     return out
 
 

@@ -55,7 +55,7 @@ def test_good_zip(tmp_path: Path, pack: Pack) -> None:
     assert intake.name.name == "박세훈" and intake.name.conforms
     assert intake.notebook == tmp_path / "work" / "submission.ipynb"
     assert nbformat.read(intake.notebook, as_version=4).cells[1].source == "x = 1"
-    assert intake.screenshot == tmp_path / "work" / "screenshot.png"
+    assert intake.artifact("screenshot") == tmp_path / "work" / "screenshot.png"
     assert intake.files == ("DL_2주차_과제.ipynb", "playground.png")
     assert _checks(intake, pack) == (5.0, 5.0)
 
@@ -70,7 +70,7 @@ def test_macos_zip_with_nfd_names_and_metadata(tmp_path: Path, pack: Pack) -> No
     intake = _open(pack, src, tmp_path)
     assert intake.status == "ok" and intake.problems == () and intake.name.conforms
     assert intake.files == ("DL_2주차_과제.ipynb", "과제 스크린샷.JPG")
-    assert intake.screenshot is not None and intake.screenshot.name == "screenshot.jpg"
+    assert intake.artifact("screenshot") is not None and intake.artifact("screenshot").name == "screenshot.jpg"
     assert {s.reason for s in intake.extra["skipped"]} == {"junk"}
 
 
@@ -78,7 +78,7 @@ def test_bare_notebook_loses_screenshot_points(tmp_path: Path, pack: Pack) -> No
     src = tmp_path / "2주차 과제_21기_김철수.ipynb"
     src.write_bytes(notebook_bytes())
     intake = _open(pack, src, tmp_path)
-    assert intake.status == "ok" and intake.screenshot is None and intake.notebook is not None
+    assert intake.status == "ok" and intake.artifact("screenshot") is None and intake.notebook is not None
     assert intake.name.expected_name == "2주차 과제_21기_김철수.zip"
     result = artifacts_check(intake, pack, pack.check("artifacts"))
     assert result.points == 2.5 and result.status == Status.FAIL
@@ -147,7 +147,7 @@ def test_nbformat3_is_converted_with_note(tmp_path: Path, pack: Pack) -> None:
 def test_pdf_is_not_a_screenshot(tmp_path: Path, pack: Pack) -> None:
     src = stdlib_zip(tmp_path / GOOD, {"a.ipynb": notebook_bytes(), "playground.pdf": b"%PDF-1.4\n"})
     intake = _open(pack, src, tmp_path)
-    assert intake.status == "ok" and intake.screenshot is None
+    assert intake.status == "ok" and intake.artifact("screenshot") is None
     assert "playground.pdf" in _texts(intake) and intake.extra["pdfs"] == ("playground.pdf",)
     assert artifacts_check(intake, pack, pack.check("artifacts")).points == 2.5
 
@@ -164,7 +164,7 @@ def test_several_images_pick_the_playground_one(tmp_path: Path, pack: Pack) -> N
 def test_fake_image_is_rejected(tmp_path: Path, pack: Pack) -> None:
     src = stdlib_zip(tmp_path / GOOD, {"a.ipynb": notebook_bytes(), "shot.png": b""})
     intake = _open(pack, src, tmp_path)
-    assert intake.screenshot is None and "shot.png" in _texts(intake)
+    assert intake.artifact("screenshot") is None and "shot.png" in _texts(intake)
 
 
 def test_zero_byte_zip_is_unreadable(tmp_path: Path, pack: Pack) -> None:
@@ -181,7 +181,7 @@ def test_notebook_renamed_zip_is_graded_as_notebook(tmp_path: Path, pack: Pack) 
     src = tmp_path / GOOD
     src.write_bytes(notebook_bytes())
     intake = _open(pack, src, tmp_path)
-    assert intake.status == "ok" and intake.notebook is not None and intake.screenshot is None
+    assert intake.status == "ok" and intake.notebook is not None and intake.artifact("screenshot") is None
     assert "이름만 바꾼 노트북" in _texts(intake)
 
 
@@ -207,7 +207,7 @@ def test_rerun_in_same_workdir_drops_stale_outputs(tmp_path: Path, pack: Pack) -
     second = stdlib_zip(tmp_path / "b.zip", {"a.ipynb": notebook_bytes()})
     _open(pack, first, tmp_path)
     intake = _open(pack, second, tmp_path)
-    assert intake.screenshot is None and not list((tmp_path / "work").glob("screenshot.*"))
+    assert intake.artifact("screenshot") is None and not list((tmp_path / "work").glob("screenshot.*"))
 
 
 def test_missing_source(tmp_path: Path, pack: Pack) -> None:
@@ -228,10 +228,10 @@ def test_real_submissions(tmp_path: Path, pack: Pack) -> None:
     assert set(got) == {"이준언", "성용빈", "이세훈", "이은서"}
     zips = [g for g in got.values() if g.source.suffix == ".zip"]
     assert len(zips) == 3 and all(g.name.conforms for g in zips)
-    assert not got["이준언"].name.conforms and got["이준언"].screenshot is None
-    assert got["성용빈"].screenshot is not None and got["이은서"].screenshot is not None
+    assert not got["이준언"].name.conforms and got["이준언"].artifact("screenshot") is None
+    assert got["성용빈"].artifact("screenshot") is not None and got["이은서"].artifact("screenshot") is not None
     # The third zip holds its Playground result only as a PDF: noted, not accepted.
-    assert got["이세훈"].screenshot is None and len(got["이세훈"].extra["pdfs"]) == 1
+    assert got["이세훈"].artifact("screenshot") is None and len(got["이세훈"].extra["pdfs"]) == 1
     assert got["이은서"].extra["entry_encodings"] == {"DL_2주차_과제.ipynb": "utf-8-flag", "과제 스크린샷.png": "utf-8-flag"}
     assert set(got["성용빈"].extra["entry_encodings"].values()) == {"utf-8"}  # NFD, no flag
     for g in zips:
@@ -243,5 +243,5 @@ def test_lone_image_renamed_zip(tmp_path: Path, pack: Pack) -> None:
     src = tmp_path / GOOD
     src.write_bytes(png_bytes())
     intake = _open(pack, src, tmp_path)
-    assert intake.status == "missing-notebook" and intake.screenshot is not None
+    assert intake.status == "missing-notebook" and intake.artifact("screenshot") is not None
     assert "zip 압축 파일이 아닙니다" in _texts(intake) and "노트북" in _texts(intake)

@@ -1,4 +1,4 @@
-"""Tests for the TensorFlow Playground port (reference_solutions/week2/playground.py)."""
+"""Tests for the TensorFlow Playground port (assignments/week2/playground/simulator.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from reference_solutions.week2 import playground as pg
-from reference_solutions.week2.playground import (
-    PlaygroundConfig,
-    PlaygroundRun,
-    generate_dataset,
-    parse_playground_url,
-    train,
-)
+from conftest import week2_module
+
+pg = week2_module("playground.simulator")
+PlaygroundConfig, PlaygroundRun, generate_dataset, parse_playground_url, train = (
+    pg.PlaygroundConfig, pg.PlaygroundRun, pg.generate_dataset, pg.parse_playground_url, pg.train)
 
 ALL_FEATURES = ("x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY")
 

@@ -19,7 +19,9 @@ from grader.check.context import CheckContext
 from grader.intake.artifacts import open_submission
 from grader.models import Intake, Message, Status
 from grader.pack import Pack, load_pack
-from grader.screenshots import judge_screenshot
+from conftest import week2_module
+
+judge_screenshot = week2_module("playground.reader").judge_screenshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "kubig" / "week2"
 BUNDLE = SHARED / "class-repo-2026-summer" / "class-repo.bundle"

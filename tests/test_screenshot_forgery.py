@@ -2,7 +2,7 @@
 page, and reading one image is bounded (pixels, OCR time, a separate process with limits).
 
 Forgeries are built here from text, from a rendered page's own pixels and from our renderer
-(``assignments/week2/playground_image.py``); none may pass.  Time limits are tested with small
+(``assignments/week2/playground/render.py``); none may pass.  Time limits are tested with small
 budgets passed as parameters, never with timed assertions.
 """
 
@@ -17,10 +17,12 @@ import matplotlib
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from grader import screenshots
 from grader.models import Status
-from grader.screenshots import judge_screenshot, playground_check, read_playground
-from conftest import playground_renderer
+from conftest import playground_renderer, week2_module
+
+screenshots = week2_module("playground.reader")
+judge_screenshot, playground_check, read_playground = (
+    screenshots.judge_screenshot, screenshots.playground_check, screenshots.read_playground)
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
 

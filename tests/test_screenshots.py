@@ -1,4 +1,4 @@
-"""Tests for grader.screenshots: synthetic Playground screenshots drawn with Pillow, plus the
+"""Tests for the week-2 pack's Playground reader (assignments/week2/playground/reader.py): synthetic Playground screenshots drawn with Pillow, plus the
 real week-2 screenshots when /work/shared/kubig is present."""
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from grader import screenshots
 from grader.models import Message, Status
-from grader.screenshots import PlaygroundReading, playground_check, read_playground
-from conftest import playground_renderer
+from conftest import playground_renderer, week2_module
+
+screenshots = week2_module("playground.reader")
+PlaygroundReading, playground_check, read_playground = (
+    screenshots.PlaygroundReading, screenshots.playground_check, screenshots.read_playground)
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
 

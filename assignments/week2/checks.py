@@ -431,8 +431,8 @@ def rerun_playground(config: dict) -> Message | None:
 @functools.lru_cache(maxsize=256)
 def _rerun(config_json: str) -> Message | None:
     config = json.loads(config_json)
-    from grader.screenshots import config_complete
-    from reference_solutions.week2 import playground
+    from .playground import simulator as playground
+    from .playground.reader import config_complete
 
     if not config_complete(config):
         return None  # the screenshot does not reveal the whole setting: nothing faithful to re-run
@@ -462,7 +462,7 @@ def _rerun(config_json: str) -> Message | None:
 def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     """Every screenshot of the submission is read (one OCR per distinct image within a run);
     one on an allowed dataset within the limits passes.  The re-run note is leader-only."""
-    from grader.screenshots import ALLOWED_DATASETS, playground_check
+    from .playground.reader import ALLOWED_DATASETS, playground_check
 
     cfg = ctx.pack.raw.get("playground", {})
     paths, names = _playground_screenshots(ctx.intake)
@@ -473,20 +473,17 @@ def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 
 def _playground_screenshots(intake) -> tuple[list[Path], list[str]]:
-    """All usable images of the submission (intake's candidates) and their names in the zip."""
-    paths = [Path(p) for p in intake.extra.get("screenshot_candidates", ())]
-    names = list(intake.extra.get("screenshot_names", ()))
-    if len(names) != len(paths):
-        names = [p.name for p in paths]
-    pairs = [(p, n) for p, n in zip(paths, names) if p.is_file()]
-    if not pairs and intake.screenshot is not None and Path(intake.screenshot).is_file():
-        pairs = [(Path(intake.screenshot), intake.extra.get("screenshot_source") or Path(intake.screenshot).name)]
+    """All usable images of the submission (the "screenshot" role's candidates) and their names in the zip."""
+    pairs = [(p, n) for p, n in intake.candidates("screenshot") if p.is_file()]
+    first = intake.artifact("screenshot")
+    if not pairs and first is not None and first.is_file():
+        pairs = [(first, intake.extra.get("screenshot_source") or first.name)]
     return [p for p, _ in pairs], [n for _, n in pairs]
 
 
 def _read_screenshot(path: Path):
     """``read_playground`` once per distinct image (by content) within a run."""
-    from grader.screenshots import read_playground
+    from .playground.reader import read_playground
 
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     if digest not in _PLAYGROUND_READINGS:

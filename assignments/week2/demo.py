@@ -24,7 +24,6 @@ from pathlib import Path
 import git
 import nbformat
 
-from grader.pack import load_pack
 
 FOLDER = "Basic Study/DL/2주차"
 ZIP_TIME = (2025, 9, 14, 12, 0, 0)
@@ -63,21 +62,17 @@ def _zip(entries: list[tuple[str, bytes]], encoding: str = "utf-8-flag", wrapper
 
 
 def _notebook_bytes(variant_name: str) -> bytes:
-    variants = load_pack(Path(__file__).parent).module("variants_module")
+    from . import variants
     nb = variants.make_notebook(variants.variant(variant_name))
     return nbformat.writes(nb).encode()
 
 
 def _screenshot(**kw) -> bytes:
-    from importlib import util
+    from .playground.render import render_playground
 
-    spec = util.spec_from_file_location("kubig_demo_playground_image", Path(__file__).with_name("playground_image.py"))
-    mod = util.module_from_spec(spec)
-    assert spec.loader
-    spec.loader.exec_module(mod)
     with tempfile.TemporaryDirectory(prefix="kubig-demo-") as tmp:
         shot = Path(tmp) / "shot.png"
-        mod.render_playground(shot, scale=1.5, **kw)
+        render_playground(shot, scale=1.5, **kw)
         return shot.read_bytes()
 
 

@@ -10,10 +10,13 @@ from grader.check.results import result
 from grader.intake.checks import artifacts_check, naming_check
 from grader.models import CheckResult, Message, Status
 from grader.pack import Pack, PackError
+from grader.packapi import ChecksModule
 
 
 def check_functions(pack: Pack, module: ModuleType) -> dict:
-    """The pack's CHECKS mapping, validated against the manifest."""
+    """The pack's CHECKS mapping (`grader.packapi.ChecksModule`), validated against the manifest."""
+    if not isinstance(module, ChecksModule):
+        raise PackError(f"{pack.folder}: the checks module needs CHECKS and make_inputs (grader/packapi.py)")
     funcs = dict(getattr(module, "CHECKS", {}))
     builtin = {pack.naming.check, pack.artifacts.check}
     missing = [c.id for c in pack.checks if c.id not in funcs and c.id not in builtin]

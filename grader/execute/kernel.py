@@ -38,6 +38,7 @@ from traitlets import DottedObjectName, Integer, List, Type, Unicode, default
 
 from grader.execute import sandbox
 from grader.execute.probe_process import HOST_SOURCE, ProbeChannel
+from grader.models import CellRun, Execution  # noqa: F401  (the stage's types; re-exported)
 from grader.pack import Limits
 from grader.runtime import Runtime
 
@@ -45,35 +46,6 @@ TIMEOUT_ENAME = "KubigCellTimeout"
 SHIMS = Path(__file__).with_name("shims")
 ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
 PROBE_READY_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class CellRun:
-    """What happened to one code cell."""
-
-    index: int
-    status: str  # ok | error | timeout | not-run
-    seconds: float = 0.0
-    ename: str = ""
-    evalue: str = ""
-
-
-@dataclass(frozen=True)
-class Execution:
-    """The outcome of running one notebook (plain data)."""
-
-    status: str  # ok (ran to the end) | timeout (notebook budget spent) | died (kernel died) | failed (never started)
-    cells: tuple[CellRun, ...]
-    isolation: str  # full | reduced
-    seconds: float
-    student_seconds: float
-    output_truncated: bool = False
-    detail: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def error_cells(self) -> tuple[CellRun, ...]:
-        return tuple(c for c in self.cells if c.status in ("error", "timeout"))
 
 
 class CappedKernelClient(AsyncKernelClient):

@@ -17,16 +17,7 @@ import numpy as np
 
 from grader.execute.definitions import Definitions
 from grader.execute.probe_process import ProbeChannel
-
-
-@dataclass
-class ProbeOutput:
-    """One probe's result: status ok | error | timeout | missing, its plain values and arrays."""
-
-    status: str
-    values: dict[str, Any] = field(default_factory=dict)
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    error: str = ""
+from grader.models import ProbeOutput  # noqa: F401  (the stage's type; re-exported)
 
 
 @dataclass

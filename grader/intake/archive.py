@@ -156,13 +156,13 @@ def not_a_zip_error(kind: str) -> ArchiveError:
     """The ArchiveError for a file whose content (per `sniff`) is not a zip."""
     if kind == "empty":
         return ArchiveError("empty", Message(
-            "제출한 .zip 파일이 비어 있습니다 (0바이트). 노트북과 스크린샷을 다시 압축해 올려 주세요.",
-            "The submitted .zip file is empty (0 bytes); zip the notebook and the screenshot again and re-upload.",
+            "제출한 .zip 파일이 비어 있습니다 (0바이트). 제출할 파일들을 다시 압축해 올려 주세요.",
+            "The submitted .zip file is empty (0 bytes); zip your files again and re-upload.",
         ))
     if kind == "json":
         return ArchiveError("notebook-not-zip", Message(
-            "이 파일은 .zip이 아니라 이름만 바꾼 노트북(.ipynb)입니다. 노트북과 스크린샷을 함께 압축해 제출하세요.",
-            "This file is a notebook (.ipynb) renamed to .zip, not a zip; zip the notebook and the screenshot together.",
+            "이 파일은 .zip이 아니라 이름만 바꾼 노트북(.ipynb)입니다. 노트북과 함께 제출할 파일들을 압축해 제출하세요.",
+            "This file is a notebook (.ipynb) renamed to .zip, not a zip; zip it together with your other files.",
         ))
     if kind in {"rar", "7z", "gzip"}:
         return ArchiveError(f"{kind}-not-zip", Message(
@@ -170,8 +170,8 @@ def not_a_zip_error(kind: str) -> ArchiveError:
             f"This file is a {kind} archive, not a zip; compress it again in .zip format.",
         ))
     return ArchiveError("not-a-zip", Message(
-        f"이 파일은 zip 압축 파일이 아닙니다 (내용: {kind}). 노트북과 스크린샷을 .zip으로 압축해 제출하세요.",
-        f"This file is not a zip archive (content: {kind}); zip the notebook and the screenshot and submit that.",
+        f"이 파일은 zip 압축 파일이 아닙니다 (내용: {kind}). 제출할 파일들을 .zip으로 압축해 제출하세요.",
+        f"This file is not a zip archive (content: {kind}); zip your files and submit that.",
     ))
 
 
@@ -389,8 +389,8 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 def _check_entry_count(infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
     if len(infos) > limits.max_entries:
         raise ArchiveError("too-many-entries", Message(
-            f"zip 안의 항목이 너무 많습니다 ({len(infos)}개 > {limits.max_entries}개). 노트북과 스크린샷만 넣어 주세요.",
-            f"The zip holds too many entries ({len(infos)} > {limits.max_entries}); include only the notebook and the screenshot.",
+            f"zip 안의 항목이 너무 많습니다 ({len(infos)}개 > {limits.max_entries}개). 과제 파일만 넣어 주세요.",
+            f"The zip holds too many entries ({len(infos)} > {limits.max_entries}); include only the assignment's files.",
         ))
 
 

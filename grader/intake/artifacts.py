@@ -1,4 +1,9 @@
-"""Open a submission (zip, folder or bare notebook) and pick its notebook and Playground screenshot.
+"""Open a submission (zip, folder or bare file) and pick the files of each artifact role.
+
+The pack declares the roles (`[[artifacts.roles]]`): one of kind "notebook" (parsed, converted
+to nbformat 4, written as `submission.ipynb` and executed), others are files (an image, a PDF)
+checked by extension and content. For every other role the best candidate is copied to
+`<role id><suffix>` in the work folder and all candidates are kept, best first.
 
 `open_submission` never raises on bad input: everything wrong ends up in `Intake.status` and
 `Intake.problems` (things the student should fix), plus `Intake.extra`:
@@ -8,10 +13,10 @@
 - `skipped`: tuple[SkippedEntry, ...], every archive entry or file that was not used, with why
 - `entry_encodings`: {entry name: how its name was decoded} (zips only)
 - `contents_dir`: where a zip was unpacked
-- `notebook_source` / `screenshot_source`: the chosen files' names inside the submission
-- `screenshot_candidates`: tuple[Path, ...], every usable image, the chosen one first (the
-  Playground check reads them all); `screenshot_names`: their names inside the submission
-- `pdfs`: tuple[str, ...], PDF files found (not accepted as screenshots)
+- `notebook_source` / `<role>_source`: the chosen files' names inside the submission
+- `<role>_candidates`: tuple[Path, ...], every usable file of the role, the chosen one first (a
+  pack's check may read them all); `<role>_names`: their names inside the submission
+- `pdfs`: tuple[str, ...], PDF files found that no role accepts
 - `archive_error`: the ArchiveError kind when the zip could not be used
 - `nbformat_converted_from`: the original major version when the notebook was converted
 """
@@ -44,16 +49,14 @@ from grader.intake.archive import (
 )
 from grader.intake.naming import decode_name, parse_name
 from grader.models import Intake, Message, NameInfo
-from grader.pack import Pack
+from grader.pack import ArtifactRole, Pack
 
 NOTEBOOK_NAME = "submission.ipynb"
-SCREENSHOT_STEM = "screenshot"
 CONTENTS_DIR = "contents"
 SKIP_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints", "__pycache__"}
 OTHER_IMAGE_SUFFIXES = {".heic", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-SCREENSHOT_HINTS = ("playground", "플레이그라운드", "스크린샷", "screenshot", "screen shot", "캡처", "캡쳐",
-                    "capture", "화면", "test", "loss", "결과", "result")
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+_RASTER = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # a .png that is really a JPEG is still an image
+MAGIC = {".png": _RASTER, ".jpg": _RASTER, ".jpeg": _RASTER, ".pdf": (b"%PDF",)}
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,17 @@ def _collect_file(source: Path, workdir: Path, pack: Pack, label: str, limits: A
         if suffix == ".zip":
             out.problems.append(not_a_zip_error("json").message)
         return out
-    if kind in {"png", "jpeg"}:
-        real = suffix if suffix in {".png", ".jpg", ".jpeg"} else {"png": ".png", "jpeg": ".jpg"}[kind]
+    if kind in {"png", "jpeg"} or (kind == "pdf" and ".pdf" in _role_suffixes(pack)):
+        real = suffix if suffix in {".png", ".jpg", ".jpeg"} else {"png": ".png", "jpeg": ".jpg", "pdf": ".pdf"}[kind]
         out = _Collected("file", files=[_File(_rel_label(label, real), source)])
         if suffix == ".zip":
             out.problems.append(not_a_zip_error(kind).message)
         return out
+    if kind == "empty" and suffix != ".zip":
+        shown = note_name(re.split(r"[/\\]", label)[-1])
+        return _Collected("file", error=ArchiveError("empty", Message(
+            f"'{shown}'은(는) 비어 있습니다 (0바이트). 파일을 다시 저장해 올려 주세요.",
+            f"'{shown}' is empty (0 bytes); save the file again and re-upload it.")))
     return _Collected("file", error=not_a_zip_error(kind))
 
 
@@ -270,6 +278,11 @@ def _is_notebook(file: _File, pack: Pack) -> bool:
     return file.suffix.lstrip(".") in {e.lower() for e in pack.artifacts.notebook_extensions}
 
 
+def _notebook_count(pack: Pack) -> int:
+    role = pack.artifacts.notebook
+    return 1 if role is None or role.max is None else role.max
+
+
 def _choose_notebook(files: list[_File], pack: Pack, out: _Collected) -> _Notebook | None:
     usable: list[_Notebook] = []
     for file in _unique_by_content([f for f in files if _is_notebook(f, pack)], out):
@@ -283,7 +296,7 @@ def _choose_notebook(files: list[_File], pack: Pack, out: _Collected) -> _Notebo
     usable.sort(key=lambda nb: nb.score, reverse=True)
     best = usable[0]
     out.notes.extend(best.notes)
-    if len(usable) > pack.artifacts.notebook_count:
+    if len(usable) > _notebook_count(pack):
         others = note_names([nb.file.rel for nb in usable[1:]])
         out.problems.append(Message(
             f"노트북이 {len(usable)}개 있어 코드 셀이 가장 많은 '{note_name(best.file.rel)}'을(를) 채점합니다 (제외: {others}). 노트북은 하나만 넣어 주세요.",
@@ -306,69 +319,92 @@ def _unique_by_content(files: list[_File], out: _Collected) -> list[_File]:
     return list(seen.values())
 
 
-# ---------------------------------------------------------------------------- screenshots
+# ---------------------------------------------------------------------------- other roles
 
-def _is_image(path: Path) -> bool:
+def _role_suffixes(pack: Pack) -> set[str]:
+    return {suffix for role in pack.artifacts.files for suffix in role.suffixes}
+
+
+def _has_magic(path: Path, suffix: str) -> bool:
+    """Non-empty, and starts like a file of that type (when the type is one we know)."""
     with open(path, "rb") as fh:
         head = fh.read(8)
-    return head.startswith(IMAGE_MAGIC)
+    return bool(head) and (suffix not in MAGIC or head.startswith(MAGIC[suffix]))
 
 
-def _screenshot_score(file: _File) -> tuple[int, int]:
+def _rank(role: ArtifactRole, file: _File) -> tuple[int, int]:
     name = file.rel.lower()
-    return sum(hint in name for hint in SCREENSHOT_HINTS), file.path.stat().st_size
+    return sum(hint in name for hint in role.hints), file.path.stat().st_size
 
 
-def _choose_screenshot(files: list[_File], pack: Pack, out: _Collected) -> list[_File]:
-    """Usable screenshots, most plausible first; problems and notes recorded in out."""
-    allowed = {f".{e.lower()}" for e in pack.artifacts.screenshot_extensions}
-    images: list[_File] = []
+def _fill(template: Message, **values: str) -> Message:
+    return Message(template.ko.format(**values), template.en.format(**values))
+
+
+def _choose_role(role: ArtifactRole, files: list[_File], accepted: set[str], out: _Collected) -> list[_File]:
+    """The usable files of one role, most plausible first; problems and notes recorded in out.
+    accepted: the suffixes some role of the pack accepts (never reported as a wrong format)."""
+    allowed = set(role.suffixes)
+    usable: list[_File] = []
+    word = role.word
+    thing = ("이미지", "an image", "images") if role.kind == "image" else ("파일", "a usable file", "files")
     for file in _unique_by_content([f for f in files if f.suffix in allowed], out):
-        if _is_image(file.path):
-            images.append(file)
+        if _has_magic(file.path, file.suffix):
+            usable.append(file)
         else:
             out.problems.append(Message(
-                f"'{note_name(file.rel)}'은(는) 비어 있거나 실제 이미지가 아닙니다. 스크린샷을 다시 저장해 넣어 주세요.",
-                f"'{note_name(file.rel)}' is empty or not really an image; save the screenshot again and include it."))
-    images.sort(key=_screenshot_score, reverse=True)
-    _note_rejected_formats(files, bool(images), "/".join(pack.artifacts.screenshot_extensions), out)
-    if len(images) > 1:
-        listed = note_names([f.rel for f in images])
-        out.notes.append(Message(f"이미지가 {len(images)}개 있어 모두 Playground 스크린샷으로 읽습니다 ({listed}); "
+                f"'{note_name(file.rel)}'은(는) 비어 있거나 실제 {thing[0]}가 아닙니다. {word.ko}을(를) 다시 저장해 넣어 주세요.",
+                f"'{note_name(file.rel)}' is empty or not really {thing[1]}; save the {word.en} again and include it."))
+    usable.sort(key=lambda f: _rank(role, f), reverse=True)
+    _note_rejected_formats(role, files, bool(usable), accepted, out)
+    if len(usable) > 1 and role.max is None:
+        listed = note_names([f.rel for f in usable])
+        out.notes.append(Message(f"{thing[0]}가 {len(usable)}개 있어 모두 {role.title.ko}(으)로 읽습니다 ({listed}); "
                                  "하나라도 기준을 충족하면 통과입니다.",
-                                 f"Found {len(images)} images; all are read as Playground screenshots ({listed}); "
+                                 f"Found {len(usable)} {thing[2]}; all are read as {role.title.en}s ({listed}); "
                                  "one that meets the task is enough."))
-    return images
+    elif role.max is not None and len(usable) > role.max:
+        kept = note_names([f.rel for f in usable[:role.max]])
+        out.problems.append(Message(f"{word.ko}이(가) {len(usable)}개 있어 {kept}만 채점합니다. {role.max}개만 넣어 주세요.",
+                                    f"Found {len(usable)} files for the {word.en}; grading {kept}. Include only {role.max}."))
+        usable = usable[:role.max]
+    return usable
 
 
-def _note_rejected_formats(files: list[_File], have_image: bool, wanted: str, out: _Collected) -> None:
-    """PDFs and other image formats: a problem when there is no usable screenshot, else a note."""
-    pdfs = [f.rel for f in files if f.suffix == ".pdf"]
-    others = [f.rel for f in files if f.suffix in OTHER_IMAGE_SUFFIXES]
-    out.extra["pdfs"] = tuple(pdfs)
-    for rel in pdfs + others:
-        msg = Message(f"'{note_name(rel)}'은(는) 스크린샷으로 인정되지 않습니다. Playground 화면을 {wanted} 이미지로 저장해 넣어 주세요.",
-                      f"'{note_name(rel)}' is not accepted as the screenshot; save the Playground screen as a {wanted} image.")
-        (out.notes if have_image else out.problems).append(msg)
+def _note_rejected_formats(role: ArtifactRole, files: list[_File], have: bool, accepted: set[str],
+                           out: _Collected) -> None:
+    """PDFs and other image formats no role accepts: a problem when this role has no usable
+    file, else a note."""
+    rejected = [f.rel for f in files if f.suffix not in accepted and (f.suffix == ".pdf" or f.suffix in OTHER_IMAGE_SUFFIXES)]
+    out.extra["pdfs"] = tuple(r for r in rejected if r.lower().endswith(".pdf"))
+    wanted = "/".join(e.lstrip(".") for e in role.suffixes)
+    template = role.wrong_format or Message(
+        f"'{{file}}'은(는) {role.word.ko}(으)로 인정되지 않습니다. {{wanted}} 형식으로 저장해 넣어 주세요.",
+        f"'{{file}}' is not accepted as the {role.word.en}; save it as {{wanted}}.")
+    for rel in rejected:
+        msg = _fill(template, file=note_name(rel), wanted=wanted)
+        (out.notes if have else out.problems).append(msg)
 
 
 # ---------------------------------------------------------------------------- assembling the Intake
 
-def _clear_outputs(workdir: Path) -> None:
-    for old in [workdir / NOTEBOOK_NAME, *workdir.glob(f"{SCREENSHOT_STEM}.*")]:
+def _clear_outputs(workdir: Path, pack: Pack) -> None:
+    olds = [workdir / NOTEBOOK_NAME] + [p for role in pack.artifacts.files for p in workdir.glob(f"{role.id}.*")]
+    for old in olds:
         if old.is_file() or old.is_symlink():
             old.unlink()
 
 
-def _missing_messages(notebook: _Notebook | None, images: list[_File], pack: Pack) -> list[Message]:
+def _missing_messages(notebook: _Notebook | None, chosen: dict[str, list[_File]], pack: Pack) -> list[Message]:
     out = []
-    if notebook is None:
-        out.append(Message("채점할 노트북(.ipynb)이 없습니다. 과제 노트북을 zip에 넣어 제출하세요.",
-                           "No gradable notebook (.ipynb) was found; put your assignment notebook in the zip."))
-    if not images and pack.artifacts.screenshot_required:
-        wanted = "/".join(pack.artifacts.screenshot_extensions)
-        out.append(Message(f"TensorFlow Playground 스크린샷({wanted})이 없습니다. 노트북과 함께 zip에 넣어 제출하세요.",
-                           f"The TensorFlow Playground screenshot ({wanted}) is missing; zip it together with the notebook."))
+    for role in pack.artifacts.roles:
+        present = notebook is not None if role.kind == "notebook" else len(chosen.get(role.id, ())) >= role.min
+        if present or not role.required:
+            continue
+        wanted = "/".join(e.lstrip(".") for e in role.suffixes)
+        template = role.missing or Message(f"{role.title.ko}({{wanted}})이(가) 없습니다.",
+                                           f"The {role.title.en} ({{wanted}}) is missing.")
+        out.append(_fill(template, wanted=wanted))
     return out
 
 
@@ -382,36 +418,76 @@ def _collect(source: Path, workdir: Path, pack: Pack, label: str, limits: Archiv
 
 
 def open_submission(source: Path, workdir: Path, pack: Pack, display_name: str | None = None,
-                    limits: ArchiveLimits = ArchiveLimits()) -> Intake:
-    """Unpack/read a submission into workdir (`submission.ipynb`, `screenshot.<ext>`) and describe it.
+                    limits: ArchiveLimits = ArchiveLimits(), part_names: tuple[str, ...] = ()) -> Intake:
+    """Unpack/read a submission into workdir (`submission.ipynb`, `<role>.<ext>`) and describe it.
 
     display_name, when given, is the file name used for the naming rule instead of source's own.
+    part_names: the file names of a grouped submission (a folder holding one file per naming
+    pattern, see `grader.sources.grouping`): each is judged by the naming rule.
     """
     source = Path(source)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    _clear_outputs(workdir)
-    name = parse_name(display_name if display_name is not None else os.fsencode(source.name), pack.naming, pack.week)
+    _clear_outputs(workdir, pack)
+    if part_names:
+        name = combine_names([parse_name(n, pack.naming, pack.week) for n in part_names])
+    else:
+        name = parse_name(display_name if display_name is not None else os.fsencode(source.name), pack.naming, pack.week)
     label = display_name if display_name is not None else name.normalized
     col = _collect(source, workdir, pack, label, limits)
     if col.error is not None:
         return _unreadable(source, workdir, name, col)
-    notebook = _choose_notebook(col.files, pack, col)
-    images = _choose_screenshot(col.files, pack, col)
-    col.problems = [*capped_notes(col.problems), *_missing_messages(notebook, images, pack)]  # what is missing stays
+    _open_inner_zips(col, workdir, limits)
+    notebook = _choose_notebook(col.files, pack, col) if pack.artifacts.notebook else None
+    accepted = _role_suffixes(pack)
+    chosen = {role.id: _choose_role(role, col.files, accepted, col) for role in pack.artifacts.files}
+    col.problems = [*capped_notes(col.problems), *_missing_messages(notebook, chosen, pack)]  # what is missing stays
     nb_path = _write_notebook(notebook, workdir)
-    shot_path = _copy_screenshot(images[0], workdir) if images else None
-    col.extra.update(
-        notebook_source=notebook.file.rel if notebook else None,
-        screenshot_source=images[0].rel if images else None,
-        screenshot_candidates=tuple(f.path for f in images),
-        screenshot_names=tuple(f.rel for f in images),
-        nbformat_converted_from=notebook.converted_from if notebook else None,
-    )
+    artifacts: dict[str, Path] = {}
+    if nb_path is not None and pack.artifacts.notebook is not None:
+        artifacts[pack.artifacts.notebook.id] = nb_path
+    col.extra.update(notebook_source=notebook.file.rel if notebook else None,
+                     nbformat_converted_from=notebook.converted_from if notebook else None)
+    for role_id, files in chosen.items():
+        if files:
+            artifacts[role_id] = _copy_first(files[0], workdir, role_id)
+        col.extra.update({f"{role_id}_source": files[0].rel if files else None,
+                          f"{role_id}_candidates": tuple(f.path for f in files),
+                          f"{role_id}_names": tuple(f.rel for f in files)})
     return Intake(
         source=source, name=name, status="ok" if notebook else "missing-notebook", workdir=workdir,
-        notebook=nb_path, screenshot=shot_path, files=tuple(sorted(f.rel for f in col.files)),
+        notebook=nb_path, artifacts=artifacts, files=tuple(sorted(f.rel for f in col.files)),
         problems=tuple(col.problems), extra=_extra(col),
+    )
+
+
+def _open_inner_zips(col: _Collected, workdir: Path, limits: ArchiveLimits) -> None:
+    """A grouped folder submission may hold a zip next to loose files: its entries join the files."""
+    if col.kind != "folder":
+        return
+    for i, file in enumerate([f for f in col.files if f.suffix == ".zip"]):
+        inner = _collect_zip(file.path, workdir / f"inner-{i}", limits)
+        if inner.error is not None:
+            col.problems.append(inner.error.message)
+            continue
+        col.files.remove(file)
+        col.files.extend(_File(f"{file.rel}/{f.rel}", f.path) for f in inner.files)
+        col.skipped.extend(inner.skipped)
+        col.problems.extend(inner.problems)
+        col.notes.extend(inner.notes)
+
+
+def combine_names(infos: list[NameInfo]) -> NameInfo:
+    """The NameInfo of a grouped submission: it conforms when every file's name does."""
+    if len(infos) == 1:
+        return infos[0]
+    known = [i for i in infos if i.cohort is not None and i.name]
+    head = known[0] if known else infos[0]
+    problems = tuple(Message(f"'{i.normalized}': {p.ko}", f"'{i.normalized}': {p.en}") for i in infos for p in i.problems)
+    return NameInfo(
+        original=" + ".join(i.original for i in infos), normalized=" + ".join(i.normalized for i in infos),
+        week=head.week, cohort=head.cohort, name=head.name, conforms=all(i.conforms for i in infos),
+        expected_name=" + ".join(i.expected_name or "?" for i in infos), problems=problems,
     )
 
 
@@ -423,9 +499,9 @@ def _write_notebook(notebook: _Notebook | None, workdir: Path) -> Path | None:
     return target
 
 
-def _copy_screenshot(image: _File, workdir: Path) -> Path:
-    target = workdir / f"{SCREENSHOT_STEM}{image.suffix}"
-    shutil.copyfile(image.path, target)
+def _copy_first(file: _File, workdir: Path, role_id: str) -> Path:
+    target = workdir / f"{role_id}{file.suffix}"
+    shutil.copyfile(file.path, target)
     return target
 
 

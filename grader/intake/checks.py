@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from grader.intake.naming import josa
 from grader.models import CheckResult, Intake, Message, NameInfo, Status
-from grader.pack import CheckSpec, Pack
+from grader.pack import ArtifactRole, CheckSpec, Pack
 
 
 def _join(messages: list[Message] | tuple[Message, ...]) -> Message:
@@ -26,25 +27,34 @@ def naming_check(name: NameInfo, spec: CheckSpec) -> CheckResult:
     return CheckResult(spec.id, Status.FAIL, 0.0, spec.points, _join([head, *name.problems]), spec.title)
 
 
-def _shares(pack: Pack, spec: CheckSpec) -> tuple[float, float]:
-    """Points for (notebook, screenshot): half each when a screenshot is required."""
-    if not pack.artifacts.screenshot_required:
-        return spec.points, 0.0
-    return spec.points / 2, spec.points / 2
+def _present(intake: Intake, role: ArtifactRole) -> bool:
+    if role.kind == "notebook":
+        return intake.notebook is not None
+    return len(intake.extra.get(f"{role.id}_candidates", ())) >= role.min and intake.artifact(role.id) is not None
 
 
 def artifacts_check(intake: Intake, pack: Pack, spec: CheckSpec) -> CheckResult:
-    """Points for the notebook and the screenshot being present; each loss explained."""
-    nb_share, shot_share = _shares(pack, spec)
+    """Points for each required artifact role being present (an equal share each); each loss explained."""
+    required = [r for r in pack.artifacts.roles if r.required]
+    share = spec.points / len(required) if required else 0.0
     lines: list[Message] = []
     points = spec.points
-    if intake.notebook is None:
-        points -= nb_share
-        lines.append(Message(f"노트북 없음 (-{nb_share:g}점).", f"No notebook (-{nb_share:g} points)."))
-    if intake.screenshot is None and pack.artifacts.screenshot_required:
-        points -= shot_share
-        lines.append(Message(f"Playground 스크린샷 없음 (-{shot_share:g}점).", f"No Playground screenshot (-{shot_share:g} points)."))
+    for role in required:
+        if not _present(intake, role):
+            points -= share
+            lines.append(Message(f"{role.title.ko} 없음 (-{share:g}점).", f"No {role.title.en} (-{share:g} points)."))
     if not lines:
-        lines.append(Message("노트북과 스크린샷이 모두 있습니다.", "Both the notebook and the screenshot are present."))
+        words = [r.word for r in required]
+        if len(words) == 2:
+            lines.append(Message(f"{_and_ko(words[0].ko, words[1].ko)}{josa(words[1].ko, '이', '가')} 모두 있습니다.",
+                                 f"Both the {words[0].en} and the {words[1].en} are present."))
+        else:
+            lines.append(Message(f"제출물이 모두 있습니다: {', '.join(w.ko for w in words)}.",
+                                 f"Everything is present: {', '.join(w.en for w in words)}."))
     status = Status.PASS if points >= spec.points else Status.FAIL
     return CheckResult(spec.id, status, max(points, 0.0), spec.points, _join([*lines, *intake.problems]), spec.title)
+
+
+def _and_ko(a: str, b: str) -> str:
+    """"a과 b" / "a와 b"."""
+    return f"{a}{josa(a, '과', '와')} {b}"

@@ -7,8 +7,8 @@ What counts as a submission (inside the week folder, at any depth):
 
 * a ``.zip`` or notebook file (the pack's notebook extensions, case-insensitive);
 * a *student folder*: a direct child folder of the week folder whose name states cohort and
-  name (``22기_홍길동/``) and that never held a ``.zip`` - graded as a whole folder (notebook and
-  screenshot together). If it holds zips, its zips/notebooks are separate candidates instead.
+  name (``22기_홍길동/``) and that never held a ``.zip`` - graded as a whole folder (notebook and its
+  other files together). If it holds zips, its zips/notebooks are separate candidates instead.
 
 Not students, never report rows, but listed in ``Found.skipped`` with the reason (the run's
 log and report say which file and why): hidden files (``.gitkeep``, ``.DS_Store``,
@@ -54,6 +54,7 @@ from grader.sources.gitcache import (
     _error_text,
     fetch_repo,
 )
+from grader.sources.grouping import group_pick, grouped_fields, materialize_group
 from grader.sources.versions import (
     SKIP_HIDDEN,
     SKIP_NOT_SUBMISSION,
@@ -72,6 +73,8 @@ from grader.sources.versions import (
     identify,
     is_ignored,
     is_blank_template,
+    loose_only,
+    names_student,
     iso,
     materialize,
     message_extra,
@@ -148,6 +151,17 @@ def build_submission(
         late=choice.late,
         extra=info,
     )
+
+
+def build_grouped(repo: CachedRepo, group: Group, key: str, deadline: datetime, policy: str,
+                  materialize_dir: Path, extra: dict, picks: dict[int, Pick]) -> Submission:
+    """One submission from a student's files of several slots (see `grader.sources.grouping`)."""
+    chosen = [p.choice.chosen for p in picks.values()]
+    path = materialize_group(repo, chosen, key, materialize_dir)
+    fields = grouped_fields(picks, deadline, policy, repo.url)
+    fields["extra"].update(extra)
+    return Submission(key=key, cohort=group.cohort, name=group.name, path=path, display_name=path.name,
+                      source_path=chosen[0].path, **fields)
 
 
 def _folder_hint(repo: CachedRepo, tip: str, folder: list[str]) -> str:
@@ -253,6 +267,8 @@ def collect_groups(repo: CachedRepo, tip: str, folder: str, pack: Pack) -> Colle
         else:
             if change.type != "blob":
                 continue
+            if has_extension(relpath, exts) and loose_only(relpath, pack) and not names_student(rel[-1], pack):
+                continue  # e.g. the slides PDF next to week 3's images: names nobody (skipped at the tip)
             if not has_extension(relpath, exts):
                 cohort, name = identify(rel[-1], pack)
                 if cohort is not None and name:
@@ -363,11 +379,15 @@ def discover_class_repo(
             if extension is not None:
                 own = extension.deadline
                 extra["extension"] = extension.to_json()
-            picked = pick(group.versions, own, policy, key)
-            for flag in picked.flags:
-                flagged.setdefault(flag["id"], []).append(key)
+            picks = group_pick(group.versions, pack, own, key)
+            picked = next(iter(picks.values()))
+            for flag in {f["id"] for p in picks.values() for f in p.flags}:
+                flagged.setdefault(flag, []).append(key)
             try:
-                sub = build_submission(repo, group, key, own, policy, Path(materialize_dir), extra, picked)
+                if len(picks) > 1:
+                    sub = build_grouped(repo, group, key, own, policy, Path(materialize_dir), extra, picks)
+                else:
+                    sub = build_submission(repo, group, key, own, policy, Path(materialize_dir), extra, picked)
             except SourceError as exc:
                 sub = _unreadable(group, key, exc, extra, own, policy, repo.url, picked)
                 unreadable += 1

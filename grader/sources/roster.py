@@ -14,7 +14,7 @@ encoded as UTF-8 (with or without BOM) or CP949 (Excel on Korean Windows).
 Where the submission is looked for (first rule that finds something):
 
 1. ``path`` given: that file, or the ``.zip``/notebook files under that folder; a folder
-   without zips is graded as a whole folder (notebook + screenshot together).
+   without zips is graded as a whole folder (the notebook and its other files together).
 2. A folder whose name states the week (``2주차``, ``week2``, ``week-02``, ``w2``): as in 1.
 3. Files anywhere whose name states the week (``2주차 과제_22기_X.zip``).
 4. ``.zip``/notebook files in the repository root.
@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 
 from grader.models import Message, Submission
 from grader.pack import Pack
-from grader.sources.classrepo import Group, build_submission, split_folder, under
+from grader.sources.classrepo import Group, build_grouped, build_submission, split_folder, under
+from grader.sources.grouping import group_pick
 from grader.sources.gitcache import (
     DEFAULT_BACKOFF_S,
     DEFAULT_RETRIES,
@@ -189,7 +190,7 @@ def _select(changes: list[Change], row: RosterRow, pack: Pack) -> tuple[list[Cha
         inside = [c for c in live if under(c.path.split("/"), parts)]
         files = [c for c in inside if c.type == "blob" and has_extension(c.path, exts)]
         if files and not any(c.path.lower().endswith(".zip") for c in files):
-            # no zips: the folder itself (notebook + screenshot) is the submission
+            # no zips: the folder itself (the notebook and its other files) is the submission
             return [c for c in live if c.type == "tree" and [p.casefold() for p in c.path.split("/")]
                     == [p.casefold() for p in parts]] or files
         return files
@@ -247,6 +248,9 @@ def _discover_row(
         deadline = extension.deadline
         extra["extension"] = extension.to_json()
     # the student's own repository: it is the identity, so authors are not compared (dates are)
+    picks = group_pick(group.versions, pack, deadline, row.student_id, check_authors=False)
+    if len(picks) > 1:  # one file per naming pattern (week 3): one grouped submission
+        return build_grouped(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra, picks)
     return build_submission(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra,
                             check_authors=False)
 

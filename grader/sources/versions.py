@@ -48,9 +48,26 @@ def nfc(text: str) -> str:
 
 
 def submission_extensions(pack: Pack) -> tuple[str, ...]:
-    """File extensions that are submissions (lower case, with dot): .zip plus the pack's notebooks."""
+    """File extensions that are submissions (lower case, with dot): .zip, the pack's notebooks, and
+    every extension a naming pattern accepts (week 3: the task-1 image is uploaded on its own)."""
     exts = {".zip"} | {"." + e.lower().lstrip(".") for e in pack.artifacts.notebook_extensions}
+    exts |= {suffix for pattern in pack.naming.patterns for suffix in pattern.suffixes}
     return tuple(sorted(exts))
+
+
+def loose_only(path: str, pack: Pack) -> bool:
+    """A submission extension that is neither a zip nor a notebook (week 3's task-1 image): such a
+    file is a student's only when `names_student` (a slides PDF or a stray image is not)."""
+    lower = path.lower()
+    return not lower.endswith(".zip") and not has_extension(
+        lower, tuple("." + e.lower() for e in pack.artifacts.notebook_extensions))
+
+
+def names_student(filename: str, pack: Pack) -> bool:
+    """The name states cohort (written with 기, as in `23기`) and name: strict enough for a file
+    that is not a zip or notebook (`25-2_DL_3주차.pdf`, the slides, names nobody)."""
+    base = nfc(filename.rsplit("/", 1)[-1])
+    return identify(base, pack)[0] is not None and _COHORT_RE.search(base) is not None
 
 
 def is_ignored(path: str) -> bool:

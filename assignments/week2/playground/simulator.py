@@ -1,4 +1,4 @@
-"""A faithful, fast PyTorch port of TensorFlow Playground (playground.tensorflow.org).
+"""A faithful, fast PyTorch port of TensorFlow Playground (playground.tensorflow.org): a simulator.
 
 Week 2 asks students to train a small MLP in TensorFlow Playground on the spiral
 or XOR dataset until the test loss is at most 0.005 within 1000 epochs.  The
@@ -48,6 +48,9 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from .vocabulary import ACTIVATIONS, CLASSIFY_DATASETS, PROBLEMS, REGRESS_DATASETS, REGULARIZATIONS
+from .vocabulary import FEATURES as PLAYGROUND_FEATURES  # the seven the live Playground offers
+
 __all__ = [
     "ACTIVATIONS",
     "CLASSIFY_DATASETS",
@@ -74,11 +77,6 @@ __all__ = [
 NUM_SAMPLES_CLASSIFY = 500
 NUM_SAMPLES_REGRESS = 1200
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-REGULARIZATIONS = ("none", "L1", "L2")
-CLASSIFY_DATASETS = ("circle", "xor", "gauss", "spiral")
-REGRESS_DATASETS = ("reg-plane", "reg-gauss")
-PROBLEMS = ("classification", "regression")
 
 _DTYPE = torch.float64
 
@@ -103,8 +101,6 @@ FEATURES: dict[str, FeatureFn] = {
     "cosY": lambda x, y: np.cos(y),
 }
 
-#: The seven features the live Playground offers (and reads from its URL).
-PLAYGROUND_FEATURES = ("x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY")
 
 
 def feature_matrix(points: np.ndarray, features: Sequence[str]) -> np.ndarray:

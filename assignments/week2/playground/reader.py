@@ -38,51 +38,58 @@ How the reading works:
    not read.
 8. Screenshots are untrusted: at most 40 million decoded pixels (checked before decoding), each
    Tesseract call and all OCR of one image bounded in time (``OCR_CALL_TIMEOUT``, ``OCR_BUDGET``),
-   and ``read_playground`` runs the reading in a separate process (``python -m
-   grader.screenshots``) under memory and CPU rlimits, killed with its Tesseract children at
-   its wall limit.  Out of time → "needs-review", saying the image could not be read in time.
+   and ``read_playground`` runs the reading in a separate process (``grader.ocr.run_isolated``)
+   under memory and CPU rlimits, killed with its Tesseract children at its wall limit.  Out of
+   time → "needs-review", saying the image could not be read in time.
 
-Tesseract runs with ``OMP_THREAD_LIMIT=1`` (unless the caller set it; set only around the
-calls): its OpenMP threads make single-image OCR 3-4x slower on small, busy machines.
+The generic parts (loading, Tesseract calls and budgets, line grouping, the reader process) are
+``grader.ocr``; the names Playground uses are ``vocabulary``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from grader.models import CheckResult, Message, Status
+from grader.ocr import (
+    OCR_BUDGET,
+    OCR_CALL_TIMEOUT,
+    READER_GRACE,
+    READER_MEMORY_MB,
+    OCRTimeout,
+    ocr_budget,
+    reader_limits,
+    run_isolated,
+)
+from grader.ocr import Word as _Word
+from grader.ocr import background as _background
+from grader.ocr import contrast as _contrast
+from grader.ocr import lines_of as _lines
+from grader.ocr import load_image as _load
+from grader.ocr import ocr_line as _ocr_line
+from grader.ocr import ocr_stacked as _ocr_stacked
+from grader.ocr import ocr_words as _ocr_words
+from grader.ocr import reading_order as _text
+from grader.ocr import tesseract as _tesseract
+
+from . import vocabulary as vocab
+from .vocabulary import ALLOWED_DATASETS, CONFIG_KEYS, DATASET_NAMES, DATASETS, FEATURES, LEARNING_RATES
+from .vocabulary import REGULARIZATION_RATES
 
 __all__ = ["PlaygroundReading", "read_playground", "playground_check", "judge_screenshot", "ShotVerdict",
            "config_complete", "ALLOWED_DATASETS", "CONFIG_KEYS"]
 
-# Values Playground offers in its drop-downs / sliders (used to validate OCR).
-LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-REGULARIZATION_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear"}
-REGULARIZATIONS = {"none": "none", "l1": "L1", "l2": "L2"}
-PROBLEMS = {"classification": "classification", "regression": "regression"}
-# Thumbnail grid order on the page (row-major, two columns).
-DATASETS = {"classification": ("circle", "xor", "gauss", "spiral"),
-            "regression": ("reg-plane", "reg-gauss")}
-
-_MAX_SIDE = 5000          # larger images are shrunk before anything else
-_MAX_PIXELS = 40_000_000  # decoded pixels (after JPEG draft): anything larger is refused unread
-#: Time limits: one Tesseract call, all OCR of one image, and the reader process (budget + grace).
-OCR_CALL_TIMEOUT = 20.0
-OCR_BUDGET = 60.0
-READER_GRACE = 15.0
-READER_MEMORY_MB = 2048   # address-space rlimit of the reader process (and its Tesseract children)
+# The drop-down values as the reader matches them (lower case → Playground's spelling).
+ACTIVATIONS = {a.lower(): a for a in vocab.ACTIVATIONS}
+REGULARIZATIONS = {r.lower(): r for r in vocab.REGULARIZATIONS}
+PROBLEMS = {p.lower(): p for p in vocab.PROBLEMS}
 _PAGE_WIDTH = 2000        # full-page OCR width (pixels) for the first pass
 _MAX_UPSCALE = 3.0
 _MAX_OCR_PIXELS = 12e6    # cap for the page image handed to Tesseract
@@ -123,261 +130,15 @@ class PlaygroundReading:
     timed_out: bool = False
 
 
-@dataclass(frozen=True)
-class _Word:
-    """One OCR word with its box in original-image pixels."""
-
-    text: str
-    x: float
-    y: float
-    w: float
-    h: float
-    conf: float
-
-    @property
-    def right(self) -> float:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.h
-
-    @property
-    def norm(self) -> str:
-        return re.sub(r"[^a-z0-9]", "", self.text.lower())
 
 
-# --------------------------------------------------------------------------- loading
 
 
-def _load(path: Path) -> tuple[Image.Image | None, str | None]:
-    """Open an image as RGB (alpha flattened on white), or return a problem string."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                if im.format == "JPEG" and max(im.size) > _MAX_SIDE:
-                    im.draft("RGB", (_MAX_SIDE, _MAX_SIDE))
-                if im.width * im.height > _MAX_PIXELS:  # checked before decoding a single pixel
-                    return None, (f"image too large to read: {im.width}x{im.height} pixels "
-                                  f"(at most {_MAX_PIXELS / 1e6:g} million)")
-                im.seek(0)
-                im = ImageOps.exif_transpose(im) or im
-                if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                    rgba = im.convert("RGBA")
-                    bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                    im = Image.alpha_composite(bg, rgba)
-                im = im.convert("RGB")
-    except FileNotFoundError:
-        return None, f"file not found: {path.name}"
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        return None, f"not a readable image: {path.name} ({type(exc).__name__})"
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        return None, f"could not open image {path.name}: {exc}"
-    if min(im.size) < 8:
-        return None, f"image too small to read ({im.width}x{im.height})"
-    if max(im.size) > _MAX_SIDE:
-        im.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.LANCZOS)
-    return im, None
 
 
-# --------------------------------------------------------------------------- OCR
+# --------------------------------------------------------------------------- layout helpers (see grader.ocr)
 
 
-_env_lock = threading.Lock()
-_env_users = 0
-
-
-@contextmanager
-def _single_threaded_tesseract() -> Iterator[None]:
-    """Set OMP_THREAD_LIMIT=1 for the Tesseract child (pytesseract passes ``os.environ``), and
-    take it out again afterwards so that other subprocesses (notebooks) are not affected."""
-    global _env_users
-    with _env_lock:
-        owner = _env_users == 0 and "OMP_THREAD_LIMIT" not in os.environ
-        if owner or _env_users:
-            _env_users += 1
-            os.environ["OMP_THREAD_LIMIT"] = "1"
-            owner = True
-    try:
-        yield
-    finally:
-        if owner:
-            with _env_lock:
-                _env_users -= 1
-                if _env_users == 0:
-                    os.environ.pop("OMP_THREAD_LIMIT", None)
-
-
-class OCRTimeout(BaseException):
-    """The OCR budget of the image is spent.  A ``BaseException`` on purpose: the readers'
-    ``except Exception`` (a failed optional re-read is not fatal) must not swallow it."""
-
-
-_budget = threading.local()
-
-
-@contextmanager
-def ocr_budget(seconds: float, per_call: float = OCR_CALL_TIMEOUT) -> Iterator[None]:
-    """All Tesseract calls inside share ``seconds``; each is also cut at ``per_call`` seconds."""
-    import time
-
-    old = getattr(_budget, "limits", None)
-    _budget.limits = (time.monotonic() + seconds, per_call)
-    try:
-        yield
-    finally:
-        _budget.limits = old
-
-
-def _tesseract(img: Image.Image, config: str) -> dict[str, list]:
-    import time
-
-    import pytesseract
-
-    deadline, per_call = getattr(_budget, "limits", None) or (time.monotonic() + OCR_BUDGET, OCR_CALL_TIMEOUT)
-    left = min(per_call, deadline - time.monotonic())
-    if left <= 0.05:
-        raise OCRTimeout("OCR budget spent")
-    with _single_threaded_tesseract():
-        try:
-            return pytesseract.image_to_data(img, config=config, output_type=pytesseract.Output.DICT,
-                                             timeout=left)
-        except RuntimeError as exc:
-            if "timeout" in str(exc).lower():
-                raise OCRTimeout(f"a Tesseract call took longer than {left:.0f} s") from None
-            raise
-
-
-def _ocr_words(gray: Image.Image, scale: float, psm: int) -> list[_Word]:
-    """OCR ``gray`` at ``scale``; boxes are mapped back to ``gray``'s coordinates."""
-    if abs(scale - 1.0) > 1e-3:
-        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
-        img = gray.resize(size, Image.LANCZOS)
-    else:
-        img = gray
-    data = _tesseract(img, f"--psm {psm} -c tessedit_do_invert=0")
-    words = []
-    for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
-        if not text:
-            continue
-        words.append(_Word(text, data["left"][i] / scale, data["top"][i] / scale,
-                           data["width"][i] / scale, data["height"][i] / scale,
-                           float(data["conf"][i])))
-    return words
-
-
-def _ocr_line(gray: Image.Image, box: tuple[float, float, float, float], text_h: float,
-              target_h: float, whitelist: str | None = None) -> str:
-    """Re-read one text line cropped from ``gray`` and scaled so its text is ``target_h`` px."""
-    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
-                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return ""
-    crop = gray.crop((x0, y0, x1, y1))
-    s = max(0.5, min(8.0, target_h / max(text_h, 1.0)))
-    crop = crop.resize((max(1, round(crop.width * s)), max(1, round(crop.height * s))), Image.LANCZOS)
-    crop = ImageOps.expand(crop, border=20, fill=_background(crop))
-    config = "--psm 7 -c tessedit_do_invert=0"
-    if whitelist:
-        config += f" -c tessedit_char_whitelist={whitelist}"
-    data = _tesseract(crop, config)
-    return " ".join(t.strip() for t in data["text"] if t and t.strip())
-
-
-def _scaled_crop(gray: Image.Image, box: tuple[float, float, float, float], text_h: float,
-                 target_h: float) -> Image.Image | None:
-    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
-                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    crop = gray.crop((x0, y0, x1, y1))
-    s = max(0.5, min(8.0, target_h / max(text_h, 1.0)))
-    return crop.resize((max(1, round(crop.width * s)), max(1, round(crop.height * s))), Image.LANCZOS)
-
-
-_Box = tuple[float, float, float, float]
-
-
-def _ocr_stacked(gray: Image.Image, jobs: Sequence[tuple[_Box, float, float]]) -> list[str]:
-    """OCR several one-line crops ``(box, text_h, target_h)`` in a single Tesseract call.
-
-    The scaled crops are stacked vertically with blank gaps (one process start instead of
-    one per crop); words are assigned back to their crop by position.
-    """
-    crops = [_scaled_crop(gray, *job) for job in jobs]
-    present = [c for c in crops if c is not None]
-    if not present:
-        return [""] * len(jobs)
-    gap = 40
-    width = max(c.width for c in present) + 2 * gap
-    height = sum(c.height + gap for c in present) + gap
-    stack = Image.new("L", (width, height), 255)
-    spans: list[tuple[int, int] | None] = []
-    y = gap
-    for c in crops:
-        if c is None:
-            spans.append(None)
-            continue
-        stack.paste(c, (gap, y))
-        spans.append((y, y + c.height))
-        y += c.height + gap
-    data = _tesseract(stack, "--psm 6 -c tessedit_do_invert=0")
-    texts: list[list[str]] = [[] for _ in jobs]
-    for i, t in enumerate(data["text"]):
-        t = (t or "").strip()
-        if not t:
-            continue
-        cy = data["top"][i] + data["height"][i] / 2
-        for k, span in enumerate(spans):
-            if span is not None and span[0] - gap / 2 <= cy <= span[1] + gap / 2:
-                texts[k].append(t)
-                break
-    return [" ".join(ws) for ws in texts]
-
-
-def _background(img: Image.Image) -> int:
-    hist = img.histogram()
-    return max(range(256), key=hist.__getitem__)
-
-
-# --------------------------------------------------------------------------- layout helpers
-
-
-def _lines(words: Sequence[_Word]) -> list[list[_Word]]:
-    """Group words into visual lines: same row and horizontally close."""
-    lines: list[list[_Word]] = []
-    for w in sorted(words, key=lambda w: (w.x, w.y)):
-        best = None
-        for line in lines:
-            last = line[-1]
-            overlap = min(last.bottom, w.bottom) - max(last.y, w.y)
-            h = min(last.h, w.h)
-            gap = w.x - last.right
-            if overlap >= 0.5 * h and -0.5 * h <= gap <= 2.2 * max(last.h, w.h):
-                best = line
-                break
-        if best is None:
-            lines.append([w])
-        else:
-            best.append(w)
-    lines.sort(key=lambda ln: (round(ln[0].y), ln[0].x))
-    return lines
-
-
-def _text(lines: list[list[_Word]]) -> str:
-    """Lines in reading order: rows top to bottom, lines of a row left to right."""
-    rows: list[list[list[_Word]]] = []
-    for line in sorted(lines, key=lambda ln: min(w.y + w.h / 2 for w in ln)):
-        cy = min(w.y + w.h / 2 for w in line)
-        h = max(w.h for w in line)
-        if rows and abs(cy - min(w.y + w.h / 2 for w in rows[-1][0])) < 0.5 * h:
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return "\n".join("   ".join(" ".join(w.text for w in ln) for ln in sorted(row, key=lambda ln: ln[0].x))
-                     for row in rows)
 
 
 def _similar(a: str, b: str) -> float:
@@ -944,7 +705,7 @@ def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
     if max(heights) > 1.6 * min(heights):  # framed boxes are a little taller than faded ones
         return None
     dark = (gray < 0.5 * bg) & (sat < 60)
-    names = ("x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY")
+    names = FEATURES
     used = []
     for name, (y0, y1) in zip(names, segs):
         side = y1 - y0 + 1
@@ -1238,7 +999,7 @@ def read_playground(image_path: Path, *, budget: float = OCR_BUDGET, per_call: f
     """OCR a TensorFlow Playground screenshot; never raises for bad input (see ``problems``).
 
     The image is untrusted: with ``isolate`` (the default) it is read in a separate process
-    (``python -m grader.screenshots``) with an address-space rlimit of ``memory_mb`` and a CPU
+    (``grader.ocr.run_isolated``) with an address-space rlimit of ``memory_mb`` and a CPU
     rlimit, killed (with its Tesseract children) after ``wall`` seconds (default ``budget`` +
     ``READER_GRACE``: the budget is checked between Tesseract calls, the kill is the backstop).  Inside,
     all Tesseract calls of the image share ``budget`` seconds, each cut at ``per_call``.  Out
@@ -1272,70 +1033,40 @@ def _reading_from_json(d: dict) -> PlaygroundReading:
     return PlaygroundReading(**d)
 
 
-def _reader_limits(memory_mb: int, cpu_seconds: float) -> None:
-    """In the reader process, before anything is read: cap its memory and CPU time (inherited
-    by the Tesseract processes it starts)."""
-    import resource
-
-    mem = int(memory_mb) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    cpu = max(1, int(cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def _read_isolated(path: Path, budget: float, per_call: float, memory_mb: int, limit: float) -> PlaygroundReading:
     import json
-    import signal
-    import subprocess
-    import sys
 
-    root = str(Path(__file__).resolve().parents[1])
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TESSDATA_PREFIX", "TMPDIR")}
-    env.update(PYTHONPATH=root, OMP_THREAD_LIMIT="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "grader.screenshots", str(path.resolve()), "--budget", repr(float(budget)),
-           "--per-call", repr(float(per_call)), "--memory-mb", str(int(memory_mb))]
+    args = [str(path.resolve()), "--budget", repr(float(budget)), "--per-call", repr(float(per_call)),
+            "--memory-mb", str(int(memory_mb))]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, cwd=root, start_new_session=True)
+        status, out, err = run_isolated(__name__, __file__, args, limit)
     except OSError as exc:
         return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: could not start the reader: {exc}"])
-    try:
-        out, err = proc.communicate(timeout=limit)
-    except subprocess.TimeoutExpired:
-        out, err = b"", b""
-    finally:
-        if proc.poll() is None or proc.returncode is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the reader and its Tesseract children
-            except ProcessLookupError:
-                pass
-            proc.communicate()
-    if proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU) and not out:
+    if status is None:
         return _timed_out(f"the reader was stopped after {limit:g} s")
     try:
         return _reading_from_json(json.loads(out.decode("utf-8")))
     except (ValueError, TypeError):
-        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {status}"]
         if "MemoryError" in tail[0]:
             tail = [f"more than {memory_mb} MB of memory needed"]
         return PlaygroundReading(None, None, None, {}, "", [f"OCR failed: {tail[0][:200]}"])
 
 
-def _child_main(argv: Sequence[str]) -> int:
-    """``python -m grader.screenshots IMAGE --budget S --per-call S --memory-mb M``: print the
-    reading as JSON (what ``_read_isolated`` runs)."""
+def child_main(argv: Sequence[str]) -> int:
+    """``IMAGE --budget S --per-call S --memory-mb M``: print the reading as JSON (what
+    ``_read_isolated`` runs in its own process, via ``grader.ocr.run_isolated``)."""
     import argparse
     import json
     import sys
 
-    ap = argparse.ArgumentParser(prog="python -m grader.screenshots")
+    ap = argparse.ArgumentParser(prog="python -m grader.ocr " + __name__)
     ap.add_argument("image")
     ap.add_argument("--budget", type=float, default=OCR_BUDGET)
     ap.add_argument("--per-call", type=float, default=OCR_CALL_TIMEOUT)
     ap.add_argument("--memory-mb", type=int, default=READER_MEMORY_MB)
     args = ap.parse_args(argv)
-    _reader_limits(args.memory_mb, args.budget + READER_GRACE)
+    reader_limits(args.memory_mb, args.budget + READER_GRACE)
     sys.modules.setdefault("pandas", None)  # pytesseract imports pandas when it can: 0.2 s per image for nothing
     try:
         reading = read_playground(Path(args.image), budget=args.budget, per_call=args.per_call, isolate=False)
@@ -1344,20 +1075,6 @@ def _child_main(argv: Sequence[str]) -> int:
                                     [f"OCR failed: more than {args.memory_mb} MB of memory needed"])
     sys.stdout.write(json.dumps(_reading_to_json(reading), default=str))
     return 0
-
-
-def _contrast(gray: Image.Image, box: tuple[float, float, float, float] | None) -> float | None:
-    """How much darker than the background the darkest ink in ``box`` is (0-255)."""
-    import numpy as np
-
-    if box is None:
-        return None
-    x0, y0, x1, y1 = (max(0, round(box[0])), max(0, round(box[1])),
-                      min(gray.width, round(box[2])), min(gray.height, round(box[3])))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    a = np.asarray(gray.crop((x0, y0, x1, y1)), dtype=np.float32)
-    return float(np.median(a) - np.percentile(a, 0.5))
 
 
 #: Playground draws the epoch and the losses dark (#333 / black; the training loss grey #777)
@@ -1436,19 +1153,6 @@ def _read_here(image_path: Path) -> PlaygroundReading:
 
 def _fmt_loss(v: float | None) -> str:
     return "?" if v is None else f"{v:.3f}"
-
-
-#: The datasets the task allows (session slides: "choose the spiral OR the four-quadrant (XOR) dataset").
-ALLOWED_DATASETS: tuple[str, ...] = ("spiral", "xor")
-#: How each dataset is called in messages (Korean as in the session slides).
-DATASET_NAMES: dict[str, Message] = {
-    "circle": Message("원형(circle)", "circle"),
-    "xor": Message("사분면(XOR)", "four-quadrant (XOR)"),
-    "gauss": Message("가우시안(gauss)", "Gaussian (gauss)"),
-    "spiral": Message("나선(spiral)", "spiral"),
-    "reg-plane": Message("회귀용 평면(reg-plane)", "regression plane (reg-plane)"),
-    "reg-gauss": Message("회귀용 가우시안(reg-gauss)", "regression Gaussian (reg-gauss)"),
-}
 
 
 def _dataset_name(name: str) -> Message:
@@ -1619,19 +1323,8 @@ def playground_check(image: Path | Sequence[Path] | None, spec_points: float, ma
     return CheckResult(check_id, status, points, float(spec_points), msg, title, tuple(diagnostics))
 
 
-#: Everything Playground needs to re-run a setting; the re-run is only tried when all were read.
-CONFIG_KEYS: tuple[str, ...] = ("dataset", "learning_rate", "activation", "regularization", "regularization_rate",
-                                "problem", "batch_size", "noise", "perc_train_data", "hidden_layers", "neurons",
-                                "features")
-
-
 def config_complete(config: dict) -> bool:
     """Whether the whole configuration was read (every ``CONFIG_KEYS`` key, one neuron count per layer)."""
     return (all(k in config for k in CONFIG_KEYS) and bool(config["features"])
             and len(config["neurons"]) == config["hidden_layers"])
 
-
-if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(_child_main(sys.argv[1:]))

@@ -3,7 +3,7 @@
 The layout follows the real page closely enough for the grader's OCR: the top bar with
 "Epoch 000,359" and the drop-downs, the DATA / FEATURES / network columns and the OUTPUT
 column with "Test loss" and "Training loss" above the orange/blue output plot and its axes
-(what the grader's page check looks for, see ``grader.screenshots._page_evidence``).
+(what the reader's page check looks for, see ``reader._page_evidence``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from pathlib import Path
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
+from .vocabulary import CLASSIFY_DATASETS as DATASET_ORDER  # the thumbnail grid order
+from .vocabulary import FEATURE_LABELS
+
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 BG, GREY, BLACK = (247, 247, 247), (119, 119, 119), (0, 0, 0)
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
-FEATURE_LABELS = ("X1", "X2", "X1²", "X2²", "X1X2", "sin(X1)", "sin(X2)")
-DATASET_ORDER = ("circle", "xor", "gauss", "spiral")
+
 
 
 @lru_cache(maxsize=64)

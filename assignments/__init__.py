@@ -1,0 +1,1 @@
+"""Assignment packs: one sub-package per assignment (`assignments.<id>`), loaded by `grader.pack`."""
