@@ -6,6 +6,7 @@ whatever goes wrong with a submission becomes that student's status and messages
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import secrets
@@ -23,6 +24,7 @@ import numpy as np
 
 from grader.check.context import CheckContext
 from grader.check.engine import check_functions, run_checks
+from grader.evidence import failing_cells, graded_images
 from grader.execute.definitions import extract_definitions
 from grader.execute.kernel import Execution, KernelLane, NotebookRunner
 from grader.execute.probe_process import ProbeHost
@@ -30,6 +32,7 @@ from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
 from grader.pack import Pack
+from grader.previews import image_previews
 from grader.runtime import Runtime
 
 
@@ -110,7 +113,7 @@ class Grader:
                 note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
-        execution, probes, hidden = None, None, None
+        execution, probes, hidden, nb = None, None, None, None
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:
                 raise RuntimeError("no student runtime: run `grade setup` first")
@@ -120,7 +123,8 @@ class Grader:
             execution = self._execute_and_probe(nb, intake, probes)
         ctx = CheckContext(self.pack, intake, execution, probes, hidden)
         checks = run_checks(ctx, self.module)
-        return self._result(sub, intake, execution, checks, started)
+        evidence = {"images": image_previews(graded_images(intake)), "failing_cells": failing_cells(execution, nb)}
+        return dataclasses.replace(self._result(sub, intake, execution, checks, started), **evidence)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:
         """Run the notebook in its kernel; then the probes, in their own sandboxed process

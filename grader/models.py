@@ -147,6 +147,48 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class ImagePreview:
+    """A graded image of the submission, re-encoded by the grader for the leader's report.
+
+    data is base64 of a PNG or JPEG the grader itself wrote (from an image Pillow decoded),
+    never the student's bytes; name is the file's name inside the submission (student text).
+    """
+
+    name: str
+    mime: str  # image/png | image/jpeg
+    data: str
+    width: int
+    height: int
+    original_width: int
+    original_height: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ImagePreview":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class FailingCell:
+    """A code cell that raised or timed out: index (from 0), the error and the start of its source."""
+
+    index: int
+    status: str  # error | timeout
+    ename: str = ""
+    evalue: str = ""
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FailingCell":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything the report needs about one student.
 
@@ -162,6 +204,9 @@ class SubmissionResult:
     isolation: str
     notes: tuple[Message, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    # for the leader's report (report.html): the images graded and the cells that failed
+    images: tuple[ImagePreview, ...] = ()
+    failing_cells: tuple[FailingCell, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +218,8 @@ class SubmissionResult:
             "isolation": self.isolation,
             "notes": [{"ko": m.ko, "en": m.en} for m in self.notes],
             "timings": self.timings,
+            "images": [i.to_json() for i in self.images],
+            "failing_cells": [c.to_json() for c in self.failing_cells],
         }
 
     @classmethod
@@ -188,4 +235,6 @@ class SubmissionResult:
             isolation=data["isolation"],
             notes=tuple(Message(**m) for m in data.get("notes", [])),
             timings=dict(data.get("timings", {})),
+            images=tuple(ImagePreview.from_json(i) for i in data.get("images", ())),
+            failing_cells=tuple(FailingCell.from_json(c) for c in data.get("failing_cells", ())),
         )

@@ -1,5 +1,8 @@
-"""report.html: one self-contained page (inline CSS, charts as base64 PNG, no scripts).
+"""report.html: the page a leader works from, one self-contained file (inline CSS, charts and
+image previews as data: URIs, no scripts, no fonts or anything else from the network).
 
+Order: warnings, what needs review (with the images), the summary and score histogram, pass
+rates per check, the most common mistakes, one collapsible section per student, the score table.
 Every string that may come from a student (names, keys, paths, messages) is HTML-escaped.
 """
 
@@ -14,10 +17,11 @@ from grader.models import CheckResult, Message, SubmissionResult
 from grader.pack import Pack
 from grader.report.charts import histogram_png, pass_rate_png
 from grader.report.frame import check_column, check_ids
+from grader.report.markup import e, t
+from grader.report.mistakes import common_mistakes
+from grader.report.sections import mistakes_section, pass_rate_table, review_section, students_section
 from grader.report.summary import Summary
-from grader.report.text import (
-    MAX_INLINE_CHARS, MAX_NAME_CHARS, capped, check_label, clip, fmt_points, more_line, plain, submission_label,
-)
+from grader.report.text import MAX_NAME_CHARS, capped, check_label, fmt_points, more_line, submission_label
 
 CSS = """
 body { font-family: "Nanum Gothic", "NanumGothic", "Noto Sans KR", "Noto Sans CJK KR",
@@ -32,27 +36,34 @@ td.num { text-align: right; }
 dl.stats { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
 dl.stats dt { font-weight: bold; }
 .scroll { overflow-x: auto; }
+section { margin: 1.5em 0; }
+#review { border: 2px solid #e0b000; padding: 0 1em 1em; background: #fffbea; }
+.review-item { border-top: 1px solid #e8d48a; padding-top: 0.5em; }
+td.msg { white-space: normal; max-width: 60em; }
+figure.shot { display: inline-block; margin: 0.3em; vertical-align: top; }
+figure.shot img { max-width: 360px; border: 1px solid #ccc; }
+figure.review-shot img { max-width: min(100%, 960px); }
+figure figcaption { font-size: 0.8em; color: #555; }
+details.student { border-bottom: 1px solid #ddd; padding: 0.3em 0; }
+details.student > summary { cursor: pointer; }
+.badge { font-size: 0.8em; padding: 0 0.4em; border-radius: 0.4em; margin-left: 0.3em; }
+.badge.needs-review { background: #fff4ce; } .badge.late { background: #fce8e6; }
+pre { background: #f6f6f6; padding: 0.4em; white-space: pre-wrap; max-width: 60em; }
+.diag { color: #555; }
 """
 
 
-def _t(message: Message, lang: str, limit: int = MAX_INLINE_CHARS * 2) -> str:
-    """Escaped text in the page language (capped: messages may quote student text)."""
-    return _e(message.en if lang == "en" else message.ko, limit)
-
-
-def _e(text: object, limit: int = MAX_INLINE_CHARS) -> str:
-    """A (student-derived) string made inert in HTML text or a quoted attribute, capped."""
-    return escape(clip(plain(text), limit))
+_t, _e = t, e
 
 
 def _stats(s: Summary, lang: str) -> str:
     items = [
         (Message("학생 수", "Students"), str(s.students)),
-        (Message("채점됨", "Graded"), str(s.graded)),
-        (Message("평균", "Mean"), f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}"),
-        (Message("중앙값", "Median"), f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}"),
+        (Message("노트북 제출", "Submitted a notebook"), str(s.with_notebook)),
+        (Message("평균 (채점 완료)", "Mean (graded)"), f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}"),
+        (Message("중앙값 (채점 완료)", "Median (graded)"), f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}"),
     ]
-    items += [(submission_label(k), str(n)) for k, n in s.by_status.items()]
+    items += [(submission_label(k), str(n)) for k, n in s.by_status.items()]  # "graded" appears once, here
     rows = "".join(f"<dt>{_t(label, lang)}</dt><dd>{escape(value)}</dd>" for label, value in items)
     return f'<dl class="stats">{rows}</dl>'
 
@@ -116,7 +127,7 @@ def _table(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, lang: 
     )
     body = []
     for result, (_, row) in zip(results, df.iterrows(), strict=True):
-        checks = {c.id: c for c in result.checks} if result.status == "graded" else {}
+        checks = {c.id: c for c in result.checks}
         cells = [
             _check_cell(checks.get(columns[c]), row[c], lang) if c in columns
             else _cell(c, row[c], lang)
@@ -144,10 +155,16 @@ def render_html(
     note = ""
     if font is None and lang != "en":
         note = "<p><small>한글 글꼴이 없어 차트를 영어로 표시합니다 (fonts-nanum 설치 권장).</small></p>"
+    summary_head = _t(Message("요약", "Summary"), lang)
+    table_head = _t(Message("전체 점수표", "Score table"), lang)
     return (
         f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "ko"}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{CSS}</style></head><body>"
         f"<h1>{title}</h1><p>{escape(pack.id)} · {stamp}</p>"
-        f"{_warnings(s, lang)}{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}{_table(df, results, pack, lang)}"
+        f"{_warnings(s, lang)}{review_section(results, pack, lang)}"
+        f'<section id="summary"><h2>{summary_head}</h2>{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}</section>'
+        f"{pass_rate_table(s, pack, lang)}{mistakes_section(common_mistakes(results), pack, lang)}"
+        f"{students_section(results, pack, lang)}"
+        f'<section id="scores"><h2>{table_head}</h2>{_table(df, results, pack, lang)}</section>'
         "</body></html>\n"
     )
