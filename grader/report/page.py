@@ -53,9 +53,6 @@ pre { background: #f6f6f6; padding: 0.4em; white-space: pre-wrap; max-width: 60e
 """
 
 
-_t, _e = t, e
-
-
 def _stats(s: Summary, lang: str) -> str:
     items = [
         (Message("학생 수", "Students"), str(s.students)),
@@ -64,19 +61,19 @@ def _stats(s: Summary, lang: str) -> str:
         (Message("중앙값 (채점 완료)", "Median (graded)"), f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}"),
     ]
     items += [(submission_label(k), str(n)) for k, n in s.by_status.items()]  # "graded" appears once, here
-    rows = "".join(f"<dt>{_t(label, lang)}</dt><dd>{escape(value)}</dd>" for label, value in items)
+    rows = "".join(f"<dt>{t(label, lang)}</dt><dd>{escape(value)}</dd>" for label, value in items)
     return f'<dl class="stats">{rows}</dl>'
 
 
 def _warnings(s: Summary, lang: str) -> str:
     """Run-level warnings (in red) and the files skipped as not students."""
-    parts = [f'<p style="color:#b00;font-weight:bold">⚠ {_t(w, lang)}</p>' for w in s.warnings]
+    parts = [f'<p style="color:#b00;font-weight:bold">⚠ {t(w, lang)}</p>' for w in s.warnings]
     if s.skipped:
         shown, left_out = capped(s.skipped, 200)
-        items = "".join(f"<li>{_e(path, MAX_NAME_CHARS)}: {_t(reason, lang)}</li>" for path, reason in shown)
+        items = "".join(f"<li>{e(path, MAX_NAME_CHARS)}: {t(reason, lang)}</li>" for path, reason in shown)
         if left_out:
-            items += f"<li>{_t(more_line(left_out), lang)}</li>"
-        head = _t(Message("학생 제출물이 아니라 건너뛴 파일", "Skipped (not students)"), lang)
+            items += f"<li>{t(more_line(left_out), lang)}</li>"
+        head = t(Message("학생 제출물이 아니라 건너뛴 파일", "Skipped (not students)"), lang)
         parts.append(f"<details><summary>{head} ({len(s.skipped)})</summary><ul>{items}</ul></details>")
     return "".join(parts)
 
@@ -85,8 +82,8 @@ def _charts(s: Summary, totals: list[float], font: str | None, lang: str) -> str
     korean = lang != "en" and font is not None
     hist = histogram_png(totals, s.max_points, font, korean)
     rates = pass_rate_png(s.pass_rates, font, korean)
-    alt_h = _t(Message("총점 분포", "Score distribution"), lang)
-    alt_r = _t(Message("항목별 통과율", "Pass rate per check"), lang)
+    alt_h = t(Message("총점 분포", "Score distribution"), lang)
+    alt_r = t(Message("항목별 통과율", "Pass rate per check"), lang)
     return (
         f'<div class="charts"><img alt="{alt_h}" src="data:image/png;base64,{hist}">'
         f'<img alt="{alt_r}" src="data:image/png;base64,{rates}"></div>'
@@ -96,7 +93,7 @@ def _charts(s: Summary, totals: list[float], font: str | None, lang: str) -> str
 def _check_cell(check: CheckResult | None, value: float | None, lang: str) -> str:
     if check is None:
         return f'<td class="num">{escape(fmt_points(value))}</td>'
-    tip = f"{_t(check_label(check.status), lang)}: {_t(check.message, lang)}"
+    tip = f"{t(check_label(check.status), lang)}: {t(check.message, lang)}"
     css = escape(str(check.status))
     return f'<td class="num {css}" title="{tip}">{escape(fmt_points(value))}</td>'
 
@@ -104,23 +101,23 @@ def _check_cell(check: CheckResult | None, value: float | None, lang: str) -> st
 def _cell(column: str, value: object, lang: str) -> str:
     if column == "status":
         css = "st-graded" if value == "graded" else "st-other"
-        return f'<td class="{css}">{_t(submission_label(str(value)), lang)}</td>'
+        return f'<td class="{css}">{t(submission_label(str(value)), lang)}</td>'
     if column in ("total", "max_total"):
         return f'<td class="num">{escape(fmt_points(value))}</td>'  # type: ignore[arg-type]
     if column == "needs_review":
-        return f"<td>{_e(', '.join(value))}</td>"  # type: ignore[arg-type]
+        return f"<td>{e(', '.join(value))}</td>"  # type: ignore[arg-type]
     if column == "commit" and isinstance(value, str):
-        return f'<td title="{_e(value)}">{_e(value[:10])}</td>'
+        return f'<td title="{e(value)}">{e(value[:10])}</td>'
     if value is None or (not isinstance(value, (list, str)) and pd.isna(value)):
         return "<td></td>"
-    return f"<td>{_e(value)}</td>"
+    return f"<td>{e(value)}</td>"
 
 
 def _table(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, lang: str) -> str:
     columns = {check_column(i): i for i in check_ids(results, pack)}
     titles = {c.id: c.title for c in pack.checks}
     head = "".join(
-        f'<th title="{_t(titles[columns[c]], lang)}">{escape(c)}</th>'
+        f'<th title="{t(titles[columns[c]], lang)}">{escape(c)}</th>'
         if columns.get(c) in titles
         else f"<th>{escape(c)}</th>"
         for c in df.columns
@@ -150,13 +147,13 @@ def render_html(
 ) -> str:
     """The whole page. results must be in the row order of df (see frame.order_results)."""
     totals = [r.total for r in results if r.status == "graded"]
-    title = _t(pack.title, lang)
+    title = t(pack.title, lang)
     stamp = escape(datetime.now().astimezone().isoformat(timespec="seconds"))
     note = ""
     if font is None and lang != "en":
         note = "<p><small>한글 글꼴이 없어 차트를 영어로 표시합니다 (fonts-nanum 설치 권장).</small></p>"
-    summary_head = _t(Message("요약", "Summary"), lang)
-    table_head = _t(Message("전체 점수표", "Score table"), lang)
+    summary_head = t(Message("요약", "Summary"), lang)
+    table_head = t(Message("전체 점수표", "Score table"), lang)
     return (
         f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "ko"}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{CSS}</style></head><body>"
