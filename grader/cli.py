@@ -435,6 +435,8 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
             if scheduler:
                 dask_grade.close()
     render_summary(summary(run.results, pack, out, run_info), Console())
+    if not run.interrupted and not shard_spec:  # a shard sees only part of the class
+        _similarity_hint(subs, pack, out, lang)
     console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
     console.print(f"[bold]report:[/bold] {out.resolve()}")
     if not run.interrupted and run.results and all(r.submission.path is None for r in run.results):
@@ -450,6 +452,19 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 
             teardown_all()  # a kernel a worker thread started meanwhile (run_cohort killed the others)
         os._exit(130)  # do not wait for worker threads: their kernels, cgroups and workspaces are gone
+
+
+def _similarity_hint(subs: list[Submission], pack: Pack, out: Path, lang: str) -> None:
+    """similarity.html/.csv in the report folder (leaders only); a failure here costs nothing else."""
+    from grader.similarity.report import write_similarity
+
+    try:
+        comparison = write_similarity(subs, pack, out, lang)
+    except Exception as exc:  # a hint must never cost the report
+        console.print(f"유사도 힌트를 만들지 못했습니다 / similarity hint failed: {exc}", markup=False, highlight=False)
+        return
+    console.print(f"유사도 힌트 (스터디장 전용) / similarity hint (leaders only): {len(comparison.flagged)} pair(s) "
+                  f"marked → {out / 'similarity.html'}", markup=False, highlight=False)
 
 
 @app.command("merge")

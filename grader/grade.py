@@ -6,6 +6,7 @@ whatever goes wrong with a submission becomes that student's status and messages
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import secrets
@@ -24,6 +25,7 @@ import numpy as np
 
 from grader.check.context import CheckContext
 from grader.check.engine import check_functions, run_checks
+from grader.evidence import failing_cells, graded_images
 from grader.execute.definitions import extract_definitions
 from grader.execute.kernel import CellRun, Execution, KernelLane, NotebookRunner
 from grader.execute.probe_process import ProbeChannel, ProbeHost
@@ -31,6 +33,7 @@ from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
 from grader.pack import Pack
+from grader.previews import image_previews
 from grader.runtime import Runtime
 from grader.scoring import late_penalty, total_points
 
@@ -132,7 +135,7 @@ class Grader:
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name,
                                  part_names=tuple(sub.extra.get("parts", ())))
-        execution, probes, hidden = None, None, None
+        execution, probes, hidden, nb = None, None, None, None
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:
                 raise RuntimeError("no student runtime: run `grade setup` first")
@@ -144,7 +147,8 @@ class Grader:
                 self.on_execution(Executed(sub, intake, execution, nb, probes))
         ctx = CheckContext(self.pack, intake, execution, probes, hidden)
         checks = run_checks(ctx, self.module)
-        return self._result(sub, intake, execution, checks, started)
+        evidence = {"images": image_previews(graded_images(intake)), "failing_cells": failing_cells(execution, nb)}
+        return dataclasses.replace(self._result(sub, intake, execution, checks, started), **evidence)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:
         """Run the notebook in its kernel; then, before the kernel stops, the probes on the

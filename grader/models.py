@@ -314,6 +314,48 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class ImagePreview:
+    """A graded image of the submission, re-encoded by the grader for the leader's report.
+
+    data is base64 of a PNG or JPEG the grader itself wrote (from an image Pillow decoded),
+    never the student's bytes; name is the file's name inside the submission (student text).
+    """
+
+    name: str
+    mime: str  # image/png | image/jpeg
+    data: str
+    width: int
+    height: int
+    original_width: int
+    original_height: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ImagePreview":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class FailingCell:
+    """A code cell that raised or timed out: index (from 0), the error and the start of its source."""
+
+    index: int
+    status: str  # error | timeout
+    ename: str = ""
+    evalue: str = ""
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "FailingCell":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything the report needs about one student.
 
@@ -329,6 +371,9 @@ class SubmissionResult:
     notes: tuple[Message, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     content_hash: str | None = None  # sha256 of the graded submission's bytes (overrides are pinned to it)
+    # for the leader's report (report.html): the images graded and the cells that failed
+    images: tuple[ImagePreview, ...] = ()
+    failing_cells: tuple[FailingCell, ...] = ()
 
     def __post_init__(self) -> None:
         _coerce(self, "status", SubmissionStatus)
@@ -344,6 +389,8 @@ class SubmissionResult:
             "notes": [{"ko": m.ko, "en": m.en} for m in self.notes],
             "timings": self.timings,
             "content_hash": self.content_hash,
+            "images": [i.to_json() for i in self.images],
+            "failing_cells": [c.to_json() for c in self.failing_cells],
         }
 
     @classmethod
@@ -360,4 +407,6 @@ class SubmissionResult:
             notes=tuple(Message(**m) for m in data.get("notes", [])),
             timings=dict(data.get("timings", {})),
             content_hash=data.get("content_hash"),
+            images=tuple(ImagePreview.from_json(i) for i in data.get("images", ())),
+            failing_cells=tuple(FailingCell.from_json(c) for c in data.get("failing_cells", ())),
         )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up the KUBIG grader on a fresh Debian/Ubuntu machine (idempotent):
-#   system packages (bubblewrap sandbox, Tesseract OCR, a Hangul font for report charts),
+#   system packages (bubblewrap sandbox, Tesseract OCR, a Hangul font for report charts, Chromium
+#   for the headless-browser test of report.html),
 #   the grader's virtualenv in .venv, and the week-2 student runtime in the cache directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v tesseract >/dev/null || need+=(tesseract-ocr)
 fc-list :lang=ko 2>/dev/null | grep -q . || need+=(fonts-nanum)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"

@@ -232,7 +232,8 @@ def build_fixture_files(folder: Path, variants: ModuleType, template: Path, shot
     ids: bug:<BUGS name> (bug:correct is the reference), accepted:<ACCEPTED name>,
     hostile:<HOSTILE name>, template, and
     intake:<nfd|cp949|wrapped|misnamed|bare|empty|corrupt> (the reference notebook packed in
-    ways students really do it, or not a zip at all).
+    ways students really do it, or not a zip at all), and intake:review (the reference with a
+    Playground screenshot whose dataset cannot be read: the leader's review).
     """
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -277,6 +278,12 @@ def build_fixture_files(folder: Path, variants: ModuleType, template: Path, shot
         ZEntry(wrapper, b"", flags=UTF8_FLAG, unix_mode=0o040755),
         ZEntry(wrapper + NOTEBOOK_ENTRY, reference, flags=UTF8_FLAG),
         ZEntry(wrapper + SCREENSHOT_ENTRY, shot, flags=UTF8_FLAG, deflate=False),
+    ])
+    (folder / "review-shot").mkdir()
+    unreadable_shot = playground_png(folder / "review-shot", dataset=None)  # no dataset thumbnail selected
+    files["intake:review"] = write_zip(folder / zip_name("Review"), [
+        ZEntry(NOTEBOOK_ENTRY, reference, flags=UTF8_FLAG),
+        ZEntry(SCREENSHOT_ENTRY, unreadable_shot, flags=UTF8_FLAG, deflate=False),
     ])
     files["intake:misnamed"] = plain_zip("Misnamed", reference, filename=f"2주차_과제_{COHORT}기_Misnamed.zip")
     bare = folder / f"2주차 과제_{COHORT}기_Bare.ipynb"

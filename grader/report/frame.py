@@ -39,6 +39,15 @@ def student_name(result: SubmissionResult) -> str:
     return sub.name or sub.display_name or sub.key
 
 
+NO_NOTEBOOK_STATUSES: frozenset[str] = frozenset({"missing", "unreachable", "unreadable", "pending"})
+
+
+def submitted_notebook(result: SubmissionResult) -> bool:
+    """Whether the student handed in a notebook that was checked (graded, misnamed, late, or
+    whose notebook failed or timed out): every per-check rate counts them all."""
+    return bool(result.checks) and result.status not in NO_NOTEBOOK_STATUSES
+
+
 def _flags(result: SubmissionResult) -> list[dict]:
     flags = result.submission.extra.get("review") if isinstance(result.submission.extra, dict) else None
     return [f for f in flags or () if isinstance(f, dict)]

@@ -14,7 +14,7 @@ from rich.table import Table
 from grader.leader.overrides import stale_rows
 from grader.models import Message, Status, SubmissionResult
 from grader.pack import Pack
-from grader.report.frame import check_ids, needs_review, order_results, student_name
+from grader.report.frame import check_ids, needs_review, order_results, student_name, submitted_notebook
 from grader.report.text import (
     FAILED_STATUSES, MAX_NAME_CHARS, SUBMISSION_STATUSES, clip, fmt_points, plain, submission_label,
 )
@@ -33,11 +33,13 @@ class Summary:
     max_points: float
     by_status: dict[str, int]
     most_failed: list[tuple[str, int]]  # (check id, students failing it), most first
-    pass_rates: dict[str, float]  # check id → share of graded students passing
+    pass_rates: dict[str, float]  # check id → share of students who submitted a notebook passing it
     needs_review: list[tuple[str, list[str]]]  # (student, check ids)
     report_dir: Path | None = None
     warnings: list[Message] = field(default_factory=list)  # run-level problems, shown loudly
     skipped: list[tuple[str, Message]] = field(default_factory=list)  # files that are not students, and why
+    with_notebook: int = 0  # students who submitted a notebook: the denominator of pass rates
+    passed: dict[str, int] = field(default_factory=dict)  # check id → students passing it
 
 
 def _status_counts(results: list[SubmissionResult]) -> dict[str, int]:
@@ -47,15 +49,15 @@ def _status_counts(results: list[SubmissionResult]) -> dict[str, int]:
     return ordered
 
 
-def _failures(graded: list[SubmissionResult], ids: list[str]) -> list[tuple[str, int]]:
-    counts = Counter(c.id for r in graded for c in r.checks if c.status in FAILED_STATUSES)
+def _failures(assessed: list[SubmissionResult], ids: list[str]) -> list[tuple[str, int]]:
+    counts = Counter(c.id for r in assessed for c in r.checks if c.status in FAILED_STATUSES)
     ranked = sorted((i for i in ids if counts[i]), key=lambda i: (-counts[i], ids.index(i)))
     return [(i, counts[i]) for i in ranked]
 
 
-def _pass_rates(graded: list[SubmissionResult], ids: list[str]) -> dict[str, float]:
-    passed = Counter(c.id for r in graded for c in r.checks if c.status == Status.PASS)
-    return {i: (passed[i] / len(graded) if graded else 0.0) for i in ids}
+def _passed(assessed: list[SubmissionResult], ids: list[str]) -> dict[str, int]:
+    passed = Counter(c.id for r in assessed for c in r.checks if c.status == Status.PASS)
+    return {i: passed[i] for i in ids}
 
 
 def all_late_warning(results: list[SubmissionResult], pack: Pack) -> Message | None:
@@ -100,8 +102,10 @@ def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None
     """
     ordered = order_results(results)
     graded = [r for r in ordered if r.status == "graded"]
+    assessed = [r for r in ordered if submitted_notebook(r)]  # misnamed, late, failing notebooks too
     totals = [r.total for r in graded]
     ids = check_ids(results, pack)
+    passed = _passed(assessed, ids)
     return Summary(
         pack_id=pack.id,
         title=pack.title,
@@ -111,12 +115,14 @@ def summary(results: list[SubmissionResult], pack: Pack, report_dir: Path | None
         median=statistics.median(totals) if totals else None,
         max_points=pack.max_points,
         by_status=_status_counts(ordered),
-        most_failed=_failures(graded, ids),
-        pass_rates=_pass_rates(graded, ids),
+        most_failed=_failures(assessed, ids),
+        pass_rates={i: (n / len(assessed) if assessed else 0.0) for i, n in passed.items()},
         needs_review=[(student_name(r), needs_review(r)) for r in ordered if needs_review(r)],
         report_dir=report_dir,
         warnings=run_warnings(results, pack, run),
         skipped=[(s["path"], Message(**s["reason"])) for s in (run or {}).get("skipped", [])],
+        with_notebook=len(assessed),
+        passed=passed,
     )
 
 
@@ -130,10 +136,10 @@ def _headline(s: Summary) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("학생 / students", str(s.students))
-    table.add_row("채점 / graded", str(s.graded))
+    table.add_row("노트북 제출 / submitted a notebook", str(s.with_notebook))
     table.add_row("평균 / mean", f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}")
     table.add_row("중앙값 / median", f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}")
-    for status, n in s.by_status.items():
+    for status, n in s.by_status.items():  # "graded" is one of them: never a second row
         label = submission_label(status)
         table.add_row(f"{escape(label.ko)} / {escape(label.en)}", str(n))
     return table
@@ -144,7 +150,7 @@ def _failed_table(s: Summary, limit: int) -> Table:
     table.add_column("check")
     table.add_column("실패 / failed", justify="right")
     for check_id, n in s.most_failed[:limit]:
-        table.add_row(escape(check_id), f"{n} / {s.graded}")
+        table.add_row(escape(check_id), f"{n} / {s.with_notebook}")
     return table
 
 
