@@ -110,7 +110,7 @@ class Grader:
                 note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name)
-        execution, probes, hidden = None, None, None
+        execution, probes, hidden, nb = None, None, None, None
         if intake.notebook is not None:
             if self.runtime is None or self.runner is None:
                 raise RuntimeError("no student runtime: run `grade setup` first")
@@ -118,7 +118,7 @@ class Grader:
             probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, hidden.params)
             nb = nbformat.read(intake.notebook, as_version=4)
             execution = self._execute_and_probe(nb, intake, probes)
-        ctx = CheckContext(self.pack, intake, execution, probes, hidden)
+        ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
         checks = run_checks(ctx, self.module)
         return self._result(sub, intake, execution, checks, started)
 
