@@ -65,6 +65,37 @@ def probe_cross_entropy(ns, inputs, params):
     return out
 
 
+def _reference_softmax(x):
+    """Row-wise softmax, to isolate a layer from the student's own softmax."""
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _reference_cross_entropy(y, t):
+    if y.ndim == 1:
+        y, t = y.reshape(1, -1), np.asarray(t).reshape(1, -1)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    return -np.mean(np.log(y[np.arange(y.shape[0]), t.astype(np.int64)] + 1e-7))
+
+
+class _ReferenceHelpers:
+    """softmax and cross_entropy_error swapped for correct ones while a probe runs (each
+    probe runs in its own fork, so nothing outlives it)."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def __enter__(self):
+        self.saved = {k: self.ns.get(k) for k in ("softmax", "cross_entropy_error")}
+        self.ns["softmax"], self.ns["cross_entropy_error"] = _reference_softmax, _reference_cross_entropy
+        return self
+
+    def __exit__(self, *exc):
+        self.ns.update(self.saved)
+        return False
+
+
 def _swl(ns, x, t):
     layer = ns["SoftmaxWithLoss"]()
     loss = layer.forward(x.copy(), t.copy())
@@ -79,6 +110,11 @@ def probe_softmax_with_loss(ns, inputs, params):
         out["loss_labels"], out["dx_labels"] = _swl(ns, x, labels)
     except Exception as exc:  # noqa: BLE001 - reported by the check
         out["labels_error"] = (type(exc).__name__ + ": " + str(exc))[:200]
+    try:  # with a correct softmax: a softmax mistake is charged in `softmax` only
+        with _ReferenceHelpers(ns):
+            out["ref_loss_onehot"], out["ref_dx_onehot"] = _swl(ns, x, _onehot(labels, x.shape[1]))
+    except Exception:  # noqa: BLE001 - only used to explain a mismatch
+        pass
     return out
 
 
@@ -109,7 +145,14 @@ def probe_adagrad(ns, inputs, params):
 def probe_network(ns, inputs, params):
     """TwoLayerNet as the training cell builds it (keyword sizes), with hidden weights copied
     into its own params arrays (which its layers share): the loss, the backpropagated
-    gradients, and central-difference gradients of the student's own loss."""
+    gradients, and central-difference gradients of the student's own loss. softmax and
+    cross_entropy_error are swapped for correct ones (they have their own checks): this probes
+    the layers, SoftmaxWithLoss and gradient()."""
+    with _ReferenceHelpers(ns):
+        return _network(ns, inputs, params)
+
+
+def _network(ns, inputs, params):
     sizes = {"input_size": int(params["net_sizes"][0]), "hidden_size": int(params["net_sizes"][1]),
              "output_size": int(params["net_sizes"][2])}
     net = ns["TwoLayerNet"](**sizes)
