@@ -60,6 +60,19 @@ def _away_from_zero(a: np.ndarray) -> np.ndarray:
     return np.where(np.abs(a) < 1e-3, np.sign(a + 1e-12) * 1e-3, a)
 
 
+def _network_inputs(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Hidden weights and inputs of the small TwoLayerNet, redrawn until no hidden unit's
+    pre-activation is within 0.05 of ReLU's kink: central differences (h = 1e-5) are then exact
+    up to rounding, so a wrong gradient can never be blamed on the check."""
+    for _ in range(200):
+        net = {"net_x": rng.normal(size=(n, NET_SIZES[0])), "net_labels": rng.integers(0, NET_SIZES[2], size=n),
+               "net_W1": rng.normal(scale=0.5, size=NET_SIZES[:2]), "net_b1": rng.normal(scale=0.1, size=NET_SIZES[1]),
+               "net_W2": rng.normal(scale=0.5, size=NET_SIZES[1:]), "net_b2": rng.normal(scale=0.1, size=NET_SIZES[2])}
+        if np.abs(net["net_x"] @ net["net_W1"] + net["net_b1"]).min() > 0.05:
+            return net
+    raise RuntimeError("could not draw network inputs away from ReLU's kink")
+
+
 def make_inputs(rng: np.random.Generator, data_dir: Path | None) -> HiddenInputs:
     """Hidden inputs for one submission, drawn from the run's secret seed."""
     n, k, m = int(rng.integers(4, 8)), int(rng.integers(5, 9)), int(rng.integers(3, 6))
@@ -78,9 +91,7 @@ def make_inputs(rng: np.random.Generator, data_dir: Path | None) -> HiddenInputs
         "ce_y": y, "ce_labels": labels,
         "swl_x": rng.normal(scale=2.0, size=(n, classes)), "swl_labels": rng.integers(0, classes, size=n),
         "opt_W": rng.normal(size=(3, 4)), "opt_b": rng.normal(size=(4,)),
-        "net_x": rng.normal(size=(n, NET_SIZES[0])), "net_labels": rng.integers(0, NET_SIZES[2], size=n),
-        "net_W1": rng.normal(scale=0.5, size=NET_SIZES[:2]), "net_b1": rng.normal(scale=0.1, size=NET_SIZES[1]),
-        "net_W2": rng.normal(scale=0.5, size=NET_SIZES[1:]), "net_b2": rng.normal(scale=0.1, size=NET_SIZES[2]),
+        **_network_inputs(rng, n),
     }
     for i in range(STEPS):
         inputs[f"opt_gW{i}"] = rng.normal(size=(3, 4))
@@ -150,6 +161,20 @@ def check_naming(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         return passed(spec, "파일 이름이 모두 규칙에 맞습니다.", "Every file name follows the convention.")
     return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko) + ".",
                   "File names that do not follow the convention (found → correct): " + "; ".join(bad_en) + ".")
+
+
+def check_artifacts(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    """The task-2 notebook is there and opens (task 1's image is the sigmoid_graph check's)."""
+    intake = ctx.intake
+    notes = list(intake.problems)
+    if intake.notebook is None:
+        ko = " ".join(m.ko for m in notes) or "과제2 노트북(.ipynb)이 없습니다."
+        en = " ".join(m.en for m in notes) or "The task-2 notebook (.ipynb) is missing."
+        return failed(spec, ko, en)
+    source = intake.extra.get("notebook_source") or Path(intake.notebook).name
+    extra_ko = (" 참고: " + " ".join(m.ko for m in notes)) if notes else ""
+    extra_en = (" Note: " + " ".join(m.en for m in notes)) if notes else ""
+    return passed(spec, f"과제2 노트북 '{source}'이(가) 있습니다.{extra_ko}", f"The task-2 notebook '{source}' is there.{extra_en}")
 
 
 # ------------------------------------------------------------------------------ task 1: the image
@@ -529,6 +554,7 @@ def check_written_comparison(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
 
 CHECKS = {
     "naming": check_naming,
+    "artifacts": check_artifacts,
     "sigmoid_graph": check_sigmoid_graph,
     "notebook_runs": notebook_runs_check,
     "affine": check_affine,

@@ -7,6 +7,10 @@
 #   layers, optimizers and the network's gradients are probed on hidden inputs in their own
 #   process, and the loss-curve check only looks for a plot of three curves, which a shorter
 #   run still draws. notebook_runs still sees every error a cell raises.
+# - Figures display as PNG, as in Jupyter and Colab: the runtime imports matplotlib.pyplot
+#   before the IPython shell exists (the preload), so the inline backend never registered its
+#   display formatters and `plt.show()` left only "<Figure size …>" text. `%matplotlib inline`
+#   registers them (the loss-curve check reads the plot this run draws).
 
 
 def __kubig_week3():
@@ -34,6 +38,10 @@ def __kubig_week3():
     shell = get_ipython()  # noqa: F821 - defined in every IPython kernel
     if shell is not None:
         shell.ast_transformers.append(CapIterations())
+        try:
+            shell.run_line_magic("matplotlib", "inline")
+        except Exception:  # no matplotlib: the notebook will say so itself
+            pass
 
 
 __kubig_week3()
