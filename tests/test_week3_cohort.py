@@ -38,8 +38,16 @@ SUBMISSION_CHECKS = {"naming", "artifacts", "sigmoid_graph"}
 have_bundles = pytest.mark.skipif(not all(b.is_file() for b, _ in BUNDLES.values()), reason="real week-3 bundles not present")
 
 
-def camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+# Through the real sandboxed path: a few bug variants (every variant is checked in-process in
+# test_week3_unit.py), the accepted forms, the reference and the blank template. Students need
+# Hangul names for the file-name parser to tell the name from the task number.
+KERNEL_VARIANTS = {"affine_no_bias": "나편향", "softmax_axis0": "다축영", "ce_no_log": "라로그", "momentum_sign": "마부호",
+                   "variant_forms": "바형식"}
+REFERENCE, TEMPLATE = "가기준", "사빈칸"
+
+
+def key(student: str) -> str:
+    return f"99기_{student}"
 
 
 def typed_drawing(path: Path) -> None:
@@ -53,14 +61,13 @@ def typed_drawing(path: Path) -> None:
 def build_folder(root: Path, with_real: bool) -> Path:
     folder = build_cohort(root) if with_real else (root / "week3-cohort")
     folder.mkdir(exist_ok=True)
-    ref = folder / "99기_Reference"
+    ref = folder / key(REFERENCE)
     ref.mkdir()
-    typed_drawing(ref / "3주차 과제1_99기_Reference.png")
-    shutil.copyfile(PACK.file("reference"), ref / "3주차 과제2_99기_Reference.ipynb")
-    for name in [*VARIANTS.BUGS, *VARIANTS.ACCEPTED]:
-        if name != "correct":
-            nbformat.write(VARIANTS.make_notebook(VARIANTS.variant(name)), folder / f"3주차 과제2_99기_{camel(name)}.ipynb")
-    shutil.copyfile(PACK.file("template"), folder / "3주차 과제2_99기_Template.ipynb")
+    typed_drawing(ref / f"3주차 과제1_99기_{REFERENCE}.png")
+    shutil.copyfile(PACK.file("reference"), ref / f"3주차 과제2_99기_{REFERENCE}.ipynb")
+    for name, student in KERNEL_VARIANTS.items():
+        nbformat.write(VARIANTS.make_notebook(VARIANTS.variant(name)), folder / f"3주차 과제2_99기_{student}.ipynb")
+    shutil.copyfile(PACK.file("template"), folder / f"3주차 과제2_99기_{TEMPLATE}.ipynb")
     return folder
 
 
@@ -79,14 +86,14 @@ def week3_run(tmp_path_factory: pytest.TempPathFactory, cohort_cache: Path) -> t
 
 
 def test_reference_scores_full_marks(week3_run: tuple[dict, dict]) -> None:
-    result = week3_run[0]["99기_Reference"]
+    result = week3_run[0][key(REFERENCE)]
     assert result.status == "graded" and result.total == result.max_total == 100, [
         (c.id, c.status, c.points, c.message.en[:200]) for c in result.checks if c.points < c.max_points]
 
 
-@pytest.mark.parametrize("name", [n for n in VARIANTS.BUGS if n != "correct"] + list(VARIANTS.ACCEPTED))
+@pytest.mark.parametrize("name", list(KERNEL_VARIANTS))
 def test_variant_loses_exactly_its_checks(week3_run: tuple[dict, dict], name: str) -> None:
-    result = week3_run[0][f"99기_{camel(name)}"]
+    result = week3_run[0][key(KERNEL_VARIANTS[name])]
     failing = {c.id for c in result.checks if c.id not in SUBMISSION_CHECKS and c.points < c.max_points}
     assert failing == set(VARIANTS.variant(name).fails), [(c.id, c.message.en[:200]) for c in result.checks if c.id in failing]
     graph = next(c for c in result.checks if c.id == "sigmoid_graph")
@@ -94,7 +101,7 @@ def test_variant_loses_exactly_its_checks(week3_run: tuple[dict, dict], name: st
 
 
 def test_blank_template_is_graded_not_crashed(week3_run: tuple[dict, dict]) -> None:
-    result = week3_run[0]["99기_Template"]
+    result = week3_run[0][key(TEMPLATE)]
     code = {c.id: c for c in result.checks if c.id not in SUBMISSION_CHECKS}
     assert result.status == "graded" and all(c.status == Status.FAIL for c in code.values()), {
         k: (c.status, c.message.en[:120]) for k, c in code.items()}

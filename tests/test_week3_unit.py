@@ -173,3 +173,75 @@ def test_definitions_keep_an_indented_cell_and_an_import_in_a_class_body() -> No
     for statement in defs.statements:
         exec(statement, ns)  # noqa: S102 - our own literal cells
     assert ns["Relu"]().mask is None and ns["SoftmaxWithLoss"]().forward(3) == 3
+
+
+def test_task_number_is_not_part_of_a_latin_name(tmp_path: Path) -> None:
+    folder = tmp_path / "99기_Reference"
+    folder.mkdir()
+    _typed_png(folder / "3주차 과제1_99기_Reference.png", ["dy/dx = y(1-y)"])
+    shutil.copyfile(PACK.file("reference"), folder / "3주차_과제2_99기_Reference.ipynb")
+    naming = _grade("naming", folder, tmp_path)
+    assert naming.status == Status.FAIL
+    assert naming.message.en.endswith("'3주차_과제2_99기_Reference.ipynb' → '3주차 과제2_99기_Reference.ipynb'."), naming.message.en
+
+
+# ------------------------------------------------------------------ every bug variant, probes run here
+
+def _probe_in_process(nb: dict, seed: int) -> dict:
+    """The pack's probes on our own variant notebooks' definitions, in this process (our code,
+    not a student's): the checks' arithmetic for every variant, in seconds. The sandboxed path
+    is exercised on a subset in test_week3_cohort.py."""
+    from grader.execute.probes import ProbeOutput
+
+    cells = [c.source for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {"__name__": "__main__"}
+    for statement in extract_definitions(cells).statements:
+        try:
+            exec(statement, ns)  # noqa: S102 - our own variant notebooks
+        except ImportError:
+            pass  # torchvision is not in the grader's environment; no probe needs it
+    probes_ns: dict = {"__name__": "probes"}
+    exec(PACK.file("probes_module").read_text(encoding="utf-8"), probes_ns)  # noqa: S102
+    hidden = CHECKS.make_inputs(np.random.default_rng(seed), None)
+    outs = {}
+    for name, fn in probes_ns["PROBES"].items():
+        try:
+            with np.errstate(all="ignore"):
+                res = fn(ns, {k: v.copy() for k, v in hidden.inputs.items()}, hidden.params)
+            outs[name] = ProbeOutput("ok", {k: v for k, v in res.items() if not isinstance(v, np.ndarray)},
+                                     {k: np.asarray(v, dtype=np.float64) for k, v in res.items() if isinstance(v, np.ndarray)})
+        except Exception as exc:  # noqa: BLE001 - a probe error is a result too
+            outs[name] = ProbeOutput("error", error=f"{type(exc).__name__}: {exc}")
+    return {"outs": outs, "hidden": hidden}
+
+
+class _Probes:
+    def __init__(self, outs: dict) -> None:
+        self.outs = outs
+
+    def get(self, name: str):
+        return self.outs[name]
+
+
+CODE_CHECKS = ("affine", "relu", "softmax", "cross_entropy", "softmax_with_loss", "sgd", "momentum", "adagrad",
+               "network_gradient")
+
+
+@pytest.mark.parametrize("name", [*PACK.module("variants_module").BUGS, *PACK.module("variants_module").ACCEPTED])
+def test_every_variant_loses_exactly_its_points(name: str, tmp_path: Path) -> None:
+    variants = PACK.module("variants_module")
+    nb_path = tmp_path / "3주차 과제2_99기_홍길동.ipynb"
+    import nbformat
+
+    nbformat.write(variants.make_notebook(variants.variant(name)), nb_path)
+    intake = open_submission(nb_path, tmp_path / "intake", PACK)
+
+    class Ran:
+        status, cells, error_cells, detail = "ok", (), (), ""
+
+    for seed in (0, 1):
+        run = _probe_in_process(nbformat.read(nb_path, as_version=4), seed)
+        ctx = CheckContext(PACK, intake, Ran(), _Probes(run["outs"]), run["hidden"])
+        failing = {cid for cid in CODE_CHECKS
+                   if (r := CHECKS.CHECKS[cid](ctx, PACK.check(cid))).points < r.max_points}
+        assert failing == set(variants.variant(name).fails), (seed, failing)

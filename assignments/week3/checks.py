@@ -17,6 +17,7 @@ import importlib.util
 import re
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -150,13 +151,16 @@ def check_naming(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         base = Path(rel).name
         suffix = Path(base).suffix
         pattern = tasks[0 if suffix.lower() != ".ipynb" else 1] + suffix  # any letter case: .JPG is a jpg
-        info = parse_name(base, NamingRule(pattern, spec.id), pack.week)
+        # the task number right after 과제 belongs to the convention, not to the student's name
+        plain = re.sub(r"과\s*제\s*[12](?!\d)", "과제", base, count=1)
+        info = parse_name(plain, NamingRule("{week}주차 과제_{cohort}기_{name}" + suffix, spec.id), pack.week)
         named = info.cohort is not None and info.name  # else the file is named after its zip or folder
         expected = expected_filename(NamingRule(pattern, spec.id), pack.week, info.cohort if named else cohort,
                                      info.name if named else (name or info.name))
-        if info.normalized != expected:
-            bad_ko.append(f"'{info.normalized}' → '{expected}'")
-            bad_en.append(f"'{info.normalized}' → '{expected}'")
+        found = unicodedata.normalize("NFC", base)
+        if found != expected:
+            bad_ko.append(f"'{found}' → '{expected}'")
+            bad_en.append(f"'{found}' → '{expected}'")
     if not bad_en:
         return passed(spec, "파일 이름이 모두 규칙에 맞습니다.", "Every file name follows the convention.")
     return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko) + ".",

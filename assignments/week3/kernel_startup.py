@@ -3,7 +3,7 @@
 # - The template loads MNIST with root='./data'; the offline stand-in is mounted read-only at
 #   ../data (the week-2 layout), so ./data becomes a link to it when the notebook has none.
 # - Grading-tuned training budget: a top-level `iters_num = <number>` (the template's training
-#   cell) is capped at 200 iterations per optimizer. No grade reads the training run: the
+#   cell) is capped at 60 iterations per optimizer. No grade reads the training run: the
 #   layers, optimizers and the network's gradients are probed on hidden inputs in their own
 #   process, and the loss-curve check only looks for a plot of three curves, which a shorter
 #   run still draws. notebook_runs still sees every error a cell raises.
@@ -23,7 +23,7 @@ def __kubig_week3():
         except OSError:
             pass
 
-    cap = 200
+    cap = 60
 
     class CapIterations(ast.NodeTransformer):
         def visit_Module(self, node):  # noqa: N802 - only the cell's top-level statements
