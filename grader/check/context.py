@@ -29,6 +29,7 @@ class CheckContext:
     execution: Execution | None
     probes: ProbeSession | None
     hidden: HiddenInputs | None
+    notebook: Any = None  # the notebook as executed here (nbformat node with this run's outputs), when it ran
 
     def probe(self, name: str) -> ProbeOutput:
         if self.probes is None:

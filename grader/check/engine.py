@@ -32,7 +32,9 @@ def run_checks(ctx: CheckContext, module: ModuleType) -> tuple[CheckResult, ...]
     out: list[CheckResult] = []
     for spec in pack.checks:
         try:
-            if spec.id == pack.naming.check:
+            if spec.id in funcs:  # a pack may replace a built-in check (e.g. naming over several files)
+                res = funcs[spec.id](ctx, spec)
+            elif spec.id == pack.naming.check:
                 res = naming_check(ctx.intake.name, spec)
             elif spec.id == pack.artifacts.check:
                 res = artifacts_check(ctx.intake, pack, spec)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +56,11 @@ class Definitions:
 
 
 def _strip_magics(source: str) -> str:
-    """IPython-only lines (`!pip …`, `%matplotlib …`, `%%time`) become blank lines."""
-    return "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in source.splitlines())
+    """IPython-only lines (`!pip …`, `%matplotlib …`, `%%time`) become blank lines; a cell whose
+    first line is indented is dedented, as IPython's `leading_indent` transformer does."""
+    source = "\n".join("" if line.lstrip().startswith(("!", "%")) else line for line in source.splitlines())
+    first = next((line for line in source.splitlines() if line.strip()), "")
+    return textwrap.dedent(source) if first[:1] in (" ", "\t") else source
 
 
 def constant_value(node: ast.AST) -> Any:
@@ -182,6 +186,8 @@ class _Extractor:
                 why = self._function(item)
                 if why:
                     return f"method {item.name}: {why}"
+            elif isinstance(item, ast.Import) or (isinstance(item, ast.ImportFrom) and item.level == 0):
+                continue  # an import in a class body runs no student code, as at top level
             elif isinstance(item, ast.Assign):
                 if not (all(isinstance(t, ast.Name) for t in item.targets) and _is_constant(item.value)):
                     return "a class attribute that is computed"
