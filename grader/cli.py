@@ -68,9 +68,12 @@ def _runtime(pack: Pack):
 def list_command() -> None:
     """List the assignment packs."""
     table = Table("id", "week", "title", "deadline", "checks", "points")
-    for pack in list_packs():
+    broken: dict[str, str] = {}
+    for pack in list_packs(broken):
         table.add_row(pack.id, str(pack.week), f"{pack.title.ko} / {pack.title.en}",
                       pack.deadline.isoformat(), str(len(pack.checks)), f"{pack.max_points:g}")
+    for pack_id, error in broken.items():
+        table.add_row(pack_id, "-", f"[red]assignment.toml 오류 / malformed: {error}[/red]", "-", "-", "-")
     Console().print(table)
 
 
@@ -554,11 +557,24 @@ def review_command(
         out_console.print(f"다시 채점하면 반영됩니다 / regrade to apply: grade {pack.id} … (--overrides {path})")
 
 
+def _register_broken_pack(pack_id: str, error: str) -> None:
+    """`grade <id>` for a pack whose manifest cannot be loaded: say why, exit 2."""
+    def command() -> None:
+        console.print(f"[red]{pack_id} 과제 묶음을 읽을 수 없습니다 / the {pack_id} pack cannot be loaded:[/red] {error}",
+                      highlight=False)
+        raise typer.Exit(2)
+
+    app.command(pack_id, help=f"(malformed pack: {error[:80]})")(command)
+
+
 def _register_pack_commands() -> None:
+    broken: dict[str, str] = {}
     try:
-        packs = list_packs()
-    except PackError:
+        packs = list_packs(broken)
+    except OSError:
         return
+    for pack_id, error in broken.items():
+        _register_broken_pack(pack_id, error)
     for pack in packs:
         def command(
             source: Optional[str] = typer.Argument(

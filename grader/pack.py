@@ -328,7 +328,10 @@ def load_pack(pack_id_or_dir: str | Path) -> Pack:
     manifest = folder / "assignment.toml"
     if not manifest.is_file():
         raise PackError(f"no assignment pack {pack_id_or_dir!r}: {manifest} does not exist")
-    raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    try:
+        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PackError(f"{manifest}: not valid TOML: {exc}") from exc
     try:
         tz = ZoneInfo(raw.get("timezone", "Asia/Seoul"))
         deadline = datetime.fromisoformat(raw["deadline"])
@@ -369,6 +372,15 @@ def load_pack(pack_id_or_dir: str | Path) -> Pack:
     return pack
 
 
-def list_packs() -> list[Pack]:
-    root = assignments_dir()
-    return [load_pack(p) for p in sorted(root.iterdir()) if (p / "assignment.toml").is_file()]
+def list_packs(broken: dict[str, str] | None = None) -> list[Pack]:
+    """Every pack under assignments/. A malformed one is left out (one pack's error must not take
+    the others down); with `broken`, its folder name → the error is recorded there."""
+    packs = []
+    for folder in sorted(assignments_dir().iterdir()):
+        if (folder / "assignment.toml").is_file():
+            try:
+                packs.append(load_pack(folder))
+            except PackError as exc:
+                if broken is not None:
+                    broken[folder.name] = str(exc)
+    return packs
