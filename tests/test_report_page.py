@@ -113,10 +113,13 @@ def test_common_mistakes_grouped_and_counted(cohort: list[SubmissionResult], pac
     assert by_check["softmax"].students == ("Bravo", "Charlie")  # numbers aside, the same message
     assert by_check["naming"].students == ("Delta", "Echo")
     assert "playground" not in by_check  # needs-review is not a mistake
+    assert "artifacts" not in by_check  # Golf handed in no notebook
     page = write_report(cohort, pack, tmp_path, lang="en").html.read_text(encoding="utf-8")
     mistakes_html = page.split('<section id="mistakes">', 1)[1].split("</section>", 1)[0]
-    assert mistakes_html.count('<tr class="mistake">') == len(mistakes)
-    assert "Bravo, Charlie" in mistakes_html
+    assert mistakes_html.count('<tr class="mistake">') == 2  # shared by several students; single ones are noted
+    assert "Bravo, Charlie" in mistakes_html and "Delta, Echo" in mistakes_html
+    assert "1 other failing messages" in mistakes_html  # Charlie's failing cell
+    assert "Golf" not in mistakes_html  # no notebook: counted among the statuses, not as a mistake
 
 
 def test_student_text_is_escaped_everywhere(pack: Pack, tmp_path: Path) -> None:
