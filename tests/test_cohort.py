@@ -300,6 +300,9 @@ def test_class_repository_report(class_run: CliRun, class_repo: Scenario, pack: 
     assert printed_report(proc) == out.resolve()
     assert f"report → {out}" in proc.stderr
     assert_complete_report(out, {key(n) for n in STUDENTS})
+    # the leader-only similarity hint sits beside the report (README "Similarity hint")
+    assert (out / "similarity.html").is_file() and (out / "similarity.csv").is_file()
+    assert "similarity hint (leaders only)" in proc.stdout + proc.stderr
 
     df, results = read_scores(out), read_results(out)
     points = full_points(pack)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from grader.models import Message, SubmissionResult
-from grader.report.frame import order_results, student_name
+from grader.report.frame import order_results, student_name, submitted_notebook
 from grader.report.text import FAILED_STATUSES
 
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?", re.IGNORECASE)
@@ -36,10 +36,11 @@ def mistake_key(check_id: str, message: Message) -> tuple[str, str]:
 
 
 def common_mistakes(results: list[SubmissionResult]) -> list[Mistake]:
-    """Every failing message grouped across students, most frequent first (then in check order)."""
+    """Every failing message grouped across the students who submitted a notebook (those who did
+    not are counted in the summary's statuses), most frequent first, then in check order."""
     groups: dict[tuple[str, str], tuple[Message, list[str]]] = {}
     order: dict[str, int] = {}
-    for result in order_results(results):
+    for result in order_results([r for r in results if submitted_notebook(r)]):
         for i, check in enumerate(result.checks):
             order.setdefault(check.id, i)
             if check.status not in FAILED_STATUSES:

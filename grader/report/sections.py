@@ -27,7 +27,7 @@ RATES_HEAD = L("항목별 통과율", "Pass rate per check")
 MISTAKES_HEAD = L("자주 나온 실수", "Most common mistakes")
 MISTAKES_HELP = L("같은 메시지(숫자만 다른 것 포함)를 받은 학생 수입니다. 다음 세션 준비에 쓰세요.",
                   "Students who got the same message (numbers aside): material for the next session.")
-NO_MISTAKES = L("실패한 항목이 없습니다.", "No check failed.")
+NO_MISTAKES = L("여러 학생이 같은 메시지를 받은 실패는 없습니다.", "No failing message was given to more than one student.")
 STUDENTS_HEAD = L("학생별 결과", "Each student")
 CELLS_HEAD = L("오류가 난 셀 (번호는 0부터)", "Cells that failed (numbered from 0)")
 IMAGES_HEAD = L("채점한 이미지", "Images graded")
@@ -109,12 +109,13 @@ def pass_rate_table(s: Summary, pack: Pack, lang: str) -> str:
 
 
 def mistakes_section(mistakes: list[Mistake], pack: Pack, lang: str, limit: int = 25) -> str:
-    """The failing messages, grouped and counted, most frequent first."""
+    """The failing messages several students got, grouped and counted, most frequent first."""
     titles = {c.id: c.title for c in pack.checks}
     head = _th([L("학생 수", "Students"), L("항목", "Check"), L("메시지 (예)", "Message (example)"),
                 L("학생", "Who")], lang)
+    common = [m for m in mistakes if m.count >= 2]
     rows = []
-    for m in mistakes[:limit]:
+    for m in common[:limit]:
         title = t(titles[m.check_id], lang) if m.check_id in titles else e(m.check_id)
         names, left_out = capped(list(m.students), MAX_LIST_ITEMS)
         who = ", ".join(e(n, 120) for n in names) + (f" {t(more_line(left_out), lang)}" if left_out else "")
@@ -122,6 +123,9 @@ def mistakes_section(mistakes: list[Mistake], pack: Pack, lang: str, limit: int 
                     f'<td class="msg">{t(m.example, lang)}</td><td class="msg">{who}</td></tr>')
     body = (f'<table class="mistakes"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
             if rows else f"<p>{t(NO_MISTAKES, lang)}</p>")
+    rest = len(mistakes) - len(common[:limit])
+    if rest:
+        body += f"<p><small>{t(L(f'그 밖의 실패 메시지 {rest}개는 학생별 결과에 있습니다.', f'{rest} other failing messages (one student each, or beyond the first {limit}) are in each student section.'), lang)}</small></p>"
     return (f'<section id="mistakes"><h2>{t(MISTAKES_HEAD, lang)}</h2>'
             f"<p><small>{t(MISTAKES_HELP, lang)}</small></p>{body}</section>")
 

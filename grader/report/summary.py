@@ -137,8 +137,8 @@ def _headline(s: Summary) -> Table:
     table.add_column()
     table.add_row("학생 / students", str(s.students))
     table.add_row("노트북 제출 / submitted a notebook", str(s.with_notebook))
-    table.add_row("평균 / mean", f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}")
-    table.add_row("중앙값 / median", f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}")
+    table.add_row("평균 (채점 완료) / mean (graded)", f"{fmt_points(s.mean) or '-'} / {fmt_points(s.max_points)}")
+    table.add_row("중앙값 (채점 완료) / median (graded)", f"{fmt_points(s.median) or '-'} / {fmt_points(s.max_points)}")
     for status, n in s.by_status.items():  # "graded" is one of them: never a second row
         label = submission_label(status)
         table.add_row(f"{escape(label.ko)} / {escape(label.en)}", str(n))
