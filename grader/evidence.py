@@ -8,6 +8,7 @@ from nbformat import NotebookNode
 
 from grader.execute.kernel import Execution
 from grader.models import FailingCell, Intake
+from grader.pack import Pack
 
 MAX_CELLS = 10
 MAX_SOURCE_LINES = 15
@@ -15,16 +16,18 @@ MAX_SOURCE_CHARS = 1500
 MAX_EVALUE_CHARS = 500
 
 
-def graded_images(intake: Intake) -> list[tuple[Path, str]]:
-    """(path, name in the submission) of every usable image intake found, the chosen one first."""
-    paths = [Path(p) for p in intake.extra.get("screenshot_candidates", ())]
-    names = list(intake.extra.get("screenshot_names", ()))
-    if len(names) != len(paths):
-        names = [p.name for p in paths]
-    pairs = [(p, str(n)) for p, n in zip(paths, names) if p.is_file()]
-    if not pairs and intake.screenshot is not None and Path(intake.screenshot).is_file():
-        shot = Path(intake.screenshot)
-        pairs = [(shot, str(intake.extra.get("screenshot_source") or shot.name))]
+def graded_images(intake: Intake, pack: Pack) -> list[tuple[Path, str]]:
+    """(path, name in the submission) of every usable file of the pack's image roles (each
+    role's chosen one first)."""
+    pairs: list[tuple[Path, str]] = []
+    for role in pack.artifacts.roles:
+        if role.kind != "image":
+            continue
+        paths = [Path(p) for p in intake.extra.get(f"{role.id}_candidates", ())]
+        names = list(intake.extra.get(f"{role.id}_names", ()))
+        if len(names) != len(paths):
+            names = [p.name for p in paths]
+        pairs += [(p, str(n)) for p, n in zip(paths, names) if p.is_file()]
     return pairs
 
 

@@ -147,7 +147,7 @@ class Grader:
                 self.on_execution(Executed(sub, intake, execution, nb, probes))
         ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
         checks = run_checks(ctx, self.module)
-        evidence = {"images": image_previews(graded_images(intake)), "failing_cells": failing_cells(execution, nb)}
+        evidence = {"images": image_previews(graded_images(intake, self.pack)), "failing_cells": failing_cells(execution, nb)}
         return dataclasses.replace(self._result(sub, intake, execution, checks, started), **evidence)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:

@@ -21,7 +21,7 @@ from pathlib import Path
 from grader.models import ImagePreview
 
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
-MAX_SIDE = 1280  # wide enough to read a Playground screenshot's numbers
+MAX_SIDE = 1280  # wide enough to read the numbers of a full-screen screenshot
 MAX_PIXELS = 40_000_000  # checked from the header, before a pixel is decoded
 MAX_FILE_BYTES = 30_000_000
 MAX_IMAGES = 6  # per student

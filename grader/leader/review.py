@@ -135,13 +135,12 @@ class Review:
         if sub.path is not None and sub.path.exists():
             found.append(sub.path)
             try:
+                from grader.evidence import graded_images
                 from grader.intake.artifacts import open_submission
 
                 intake = open_submission(sub.path, self.scratch / str(len(self._files)), self.pack,
-                                         display_name=sub.display_name)
-                images = [Path(p) for p in intake.extra.get("screenshot_candidates", ()) if Path(p).is_file()]
-                if not images and intake.screenshot is not None:
-                    images = [intake.screenshot]
+                                         display_name=sub.display_name, part_names=tuple(sub.extra.get("parts", ())))
+                images = [path for path, _ in graded_images(intake, self.pack)]
                 found += [p for p in [intake.notebook, *images] if p is not None and Path(p).is_file()]
             except Exception as exc:  # noqa: BLE001 - an unreadable zip: show what there is
                 self.console.print(f"  [yellow]압축을 풀 수 없습니다 / cannot unpack: {_safe(exc, 300)}[/]")
