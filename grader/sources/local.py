@@ -4,8 +4,8 @@
 
 * a file: one submission (whatever its extension; intake judges it);
 * a folder that is *one* submission: exactly one notebook at its top level, no zips, no
-  submission sub-folders, and either a file of another artifact role next to it or a folder name that states
-  cohort and name;
+  submission sub-folders, and either a file of another artifact role next to it or a folder
+  name that states cohort and name;
 * otherwise a folder of submissions: each top-level ``.zip``/notebook is one submission; a
   sub-folder with zips contributes each zip (named by the zip, else by the sub-folder); a
   sub-folder with notebooks but no zips is one folder submission.
@@ -13,7 +13,9 @@
 Hidden files, ``__MACOSX`` and ``._*`` are ignored; in a folder of submissions they, other files
 that name nobody (README, slides) and an unnamed blank template notebook are listed as skipped. Two entries with the same student key and
 the same bytes (e.g. NFC and NFD spellings of one file) count once; different bytes: the most
-recently modified wins and the others are listed in ``extra["other_files"]``.
+recently modified wins and the others are listed in ``extra["other_files"]``. A pack with
+several naming patterns (week 3) groups a student's files of different patterns into one
+folder submission (``extra["parts"]``; see `grader.sources.grouping`).
 """
 
 from __future__ import annotations
