@@ -5,6 +5,7 @@ grade setup week2               build the student runtime once
 grade check PATH                a student's self-check (exit 1 when a check fails)
 grade week2 [SOURCE] ...        a session leader's cohort run (no SOURCE: the bundled demo)
 grade merge DIR... --out OUT    join partial reports (shards)
+grade review week2              the leader's review queue (decisions → grading/week2-overrides.csv)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from grader.report import render_summary, summary
 from grader.runtime import RuntimeMissing, build, load_runtime
 
 if TYPE_CHECKING:
+    from grader.leader.extensions import Extensions
     from grader.sources.versions import Found
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="KUBIG assignment grader")
@@ -258,7 +260,8 @@ def _nothing_found(found: Found, pack: Pack) -> None:
 
 
 def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | None,
-             deadline: datetime | None, work: Path, branch: str | None = None) -> list[Submission]:
+             deadline: datetime | None, work: Path, branch: str | None = None,
+             extensions: Extensions | None = None) -> list[Submission]:
     """Submissions from a class repository, a roster, a local path, or the bundled demo.
 
     Class repositories and local folders answer with a `Found` list (skipped files, where).
@@ -271,7 +274,7 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
     cache = cache_dir()
     materialize = work / "submissions"
     if roster is not None:
-        return discover_roster(load_roster(roster), pack, cache, materialize, deadline)
+        return discover_roster(load_roster(roster), pack, cache, materialize, deadline, extensions=extensions)
     if source is None:
         demo = pack.module("demo_module")
         repo, demo_folder = demo.build_demo_repo(work / "demo-class-repo")
@@ -281,13 +284,17 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
     if src_path.exists() and not is_git_repository(src_path):
         return discover_local(src_path, pack)
     return discover_class_repo(source, folder or f"Basic Study/DL/{pack.week}주차", pack, cache, materialize, deadline,
-                               branch=branch)
+                               branch=branch, extensions=extensions)
 
 
 def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roster: Optional[Path],
                deadline: Optional[str], out: Optional[Path], jobs: Optional[int], lang: str,
                no_cache: bool, shard_spec: Optional[str] = None, scheduler: Optional[str] = None,
-               warm: bool = True, class_config: Optional[Path] = None, tuning: bool = True) -> None:
+               warm: bool = True, class_config: Optional[Path] = None, tuning: bool = True,
+               overrides_path: Optional[Path] = None, extensions_path: Optional[Path] = None) -> None:
+    from grader.leader.desk import Desk
+    from grader.leader.extensions import default_extensions_path, load_extensions
+    from grader.leader.overrides import default_overrides_path, load_overrides, unknown_students
     from grader.sources.gitcache import SourceError
     from grader.sources.roster import RosterError
     from grader.sources.versions import Found
@@ -301,8 +308,11 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
     work = cache_dir() / "work" / pack.id
     console.print(f"deadline: {settings.deadline.isoformat()} (from {settings.deadline_from})",
                   markup=False, highlight=False)
+    extensions = load_extensions(extensions_path or default_extensions_path(pack.id), settings.deadline.tzinfo)
+    overrides = load_overrides(overrides_path or default_overrides_path(pack.id), pack)
     try:
-        subs = discover(pack, settings.source, settings.folder, roster, settings.deadline, work, settings.branch)
+        subs = discover(pack, settings.source, settings.folder, roster, settings.deadline, work, settings.branch,
+                        extensions)
     except (SourceError, RosterError) as exc:
         msg = getattr(exc, "message", None)
         console.print(f"{msg.text('both') if msg else exc}", style="red", markup=False, highlight=False)
@@ -315,10 +325,19 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
             console.print("명단에 학생이 없습니다 / the roster lists no student", style="red")
             raise typer.Exit(2)
         _nothing_found(found, pack)
-    for warning in found.warnings:
+    for sub in subs:  # a row naming a student of a source without dates (local files) is not "unknown"
+        extensions.find(sub.key, sub.cohort, sub.name)
+    desk_warnings = [*extensions.errors, *extensions.unused(), *overrides.errors,
+                     *unknown_students(overrides, {s.key for s in subs})]
+    for warning in [*found.warnings, *desk_warnings]:
         console.print(f"{warning.ko}\n{warning.en}", style="bold red", markup=False, highlight=False)
+    if extensions:
+        console.print(f"extensions: {extensions.path} ({len(extensions.used)} used)", markup=False, highlight=False)
+    if overrides.rows:
+        console.print(f"overrides: {overrides.path} ({len(overrides.rows)} decisions)", markup=False, highlight=False)
     run_info = {**settings.run_info(), "where": found.where, "skipped": [s.to_json() for s in found.skipped],
-                "warnings": [{"ko": w.ko, "en": w.en} for w in found.warnings]}
+                "warnings": [{"ko": w.ko, "en": w.en} for w in [*found.warnings, *desk_warnings]],
+                "overrides": str(overrides.path), "extensions": str(extensions.path)}
     if found.skipped:
         console.print(f"skipped {len(found.skipped)} file(s) that are not students (listed in the summary)")
     dated = [s for s in subs if s.submitted_at]
@@ -359,7 +378,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 
         try:
             run = run_cohort(grader, subs, out, cache, jobs=jobs, on_result=on_result, lang=lang, grade_fn=grade_fn,
-                             run_info=run_info)
+                             run_info=run_info, finish=Desk(pack, overrides).finish)
         finally:
             if scheduler:
                 dask_grade.close()
@@ -407,6 +426,64 @@ def merge_command(
     console.print(f"merged {len(parts)} parts, {len(results)} students → {out.resolve()}")
 
 
+@app.command("review")
+def review_command(
+    pack_id: str = typer.Argument(..., help="assignment id, e.g. week2"),
+    out: Optional[Path] = typer.Option(None, "--out", help="the report folder (default: grade-report-<pack>)"),
+    overrides: Optional[Path] = typer.Option(
+        None, "--overrides", help="the leader's decisions (default: grading/<pack>-overrides.csv)"),
+    all_failed: bool = typer.Option(False, "--all-failed", help="also every failed check, not only needs-review"),
+    open_files: bool = typer.Option(False, "--open", help="open each check's files with the system viewer (xdg-open)"),
+    who: Optional[str] = typer.Option(None, "--who", help="the leader's name (default: git user.name)"),
+) -> None:
+    """Decide the checks the grader left to the leader, one by one (resumable: each decision is saved at once)."""
+    from grader.leader.overrides import default_overrides_path, load_overrides
+    from grader.leader.review import Review, leader_name, review_queue
+    from grader.report import load_results
+
+    pack = _pack(pack_id)
+    out = out or Path(f"grade-report-{pack.id}")
+    try:
+        results = load_results(out)
+        graded_pack = (json.loads((out / "scores.json").read_text(encoding="utf-8")).get("pack") or {}).get("id")
+        if graded_pack not in (None, pack.id):
+            raise ValueError(f"the report is of {graded_pack}, not {pack.id}")
+    except (OSError, ValueError, KeyError) as exc:
+        console.print(f"{out}/scores.json: 채점 보고서를 읽을 수 없습니다 / cannot read the report ({exc}). "
+                      f"먼저 `grade {pack.id}`를 실행하거나 --out으로 보고서 폴더를 주세요 / run `grade {pack.id}` "
+                      "first, or point --out at the report folder.", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+    path = overrides or default_overrides_path(pack.id)
+    loaded = load_overrides(path, pack)
+    for error in loaded.errors:
+        console.print(f"{error.ko}\n{error.en}", style="bold red", markup=False, highlight=False)
+    items = review_queue(results, loaded, all_failed)
+    out_console = Console(highlight=False)
+    if not items:
+        out_console.print(f"검토할 항목이 없습니다 / nothing to review ({out}, {path})")
+        return
+    out_console.print(f"{len(items)} 항목 / checks to review → {path}")
+
+    def ask(prompt: str) -> str:
+        try:
+            return out_console.input(f"{escape(prompt)}: ")
+        except EOFError:
+            return "quit"
+
+    review = Review(pack, path, out_console, ask, who or leader_name(), open_files)
+    try:
+        finished = review.run(items)
+    except KeyboardInterrupt:
+        finished = False
+    finally:
+        review.close()
+    out_console.print(f"결정 {review.decided}, 건너뜀 {review.skipped} / decided {review.decided}, skipped "
+                      f"{review.skipped}" + ("" if finished else " — 중단: 다시 실행하면 이어집니다 / stopped: run "
+                                              "again to resume"))
+    if review.decided:
+        out_console.print(f"다시 채점하면 반영됩니다 / regrade to apply: grade {pack.id} … (--overrides {path})")
+
+
 def _register_pack_commands() -> None:
     try:
         packs = list_packs()
@@ -433,10 +510,14 @@ def _register_pack_commands() -> None:
                 None, "--class-config", help="the semester's class config (default: ./kubig-class.toml if present)"),
             tuning: bool = typer.Option(True, "--tuning/--no-tuning",
                                         help="grading-tuned kernels (README 'Speed'); --no-tuning runs them stock"),
+            overrides: Optional[Path] = typer.Option(
+                None, "--overrides", help=f"the leader's decisions (default: grading/{pack.id}-overrides.csv)"),
+            extensions: Optional[Path] = typer.Option(
+                None, "--extensions", help=f"per-student deadlines (default: grading/{pack.id}-extensions.csv)"),
             _pack_id: str = typer.Option(pack.id, hidden=True),
         ) -> None:
             grade_pack(_pack_id, source, folder, roster, deadline, out, jobs, lang, no_cache, shard_spec, scheduler, warm,
-                       class_config, tuning)
+                       class_config, tuning, overrides, extensions)
 
         app.command(pack.id, help=f"Grade {pack.id} ({pack.title.en}) for a whole cohort.")(command)
 

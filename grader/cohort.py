@@ -118,12 +118,16 @@ def run_cohort(
     lang: str = "ko",
     grade_fn: Callable[[Submission], SubmissionResult] | None = None,
     run_info: dict | None = None,
+    finish: Callable[[SubmissionResult], SubmissionResult] | None = None,
 ) -> CohortRun:
     """Grade every submission (cached ones instantly) and write the report to out_dir.
 
     grade_fn replaces grader.grade, e.g. with a DaskGrade that runs on a cluster. run_info is
-    the run's context for the report (see `grader.report.write_report`'s run).
+    the run's context for the report (see `grader.report.write_report`'s run). finish (e.g.
+    `grader.leader.desk.Desk.finish`: the leader's overrides) turns each result, fresh or cached,
+    into the one reported; the cache keeps the machine's result.
     """
+    finish = finish or (lambda r: r)
     started = time.monotonic()
     _allow_kernels()  # this run may start kernels, even after an interrupted one in this process
     pack = grader.pack
@@ -134,7 +138,7 @@ def run_cohort(
     for i, sub in enumerate(submissions):
         hit = cache.get(sub) if cache else None
         if hit is not None:
-            done[i] = hit
+            hit = done[i] = finish(hit)
             run.cached += 1
             if on_result:
                 on_result(sub, hit, True)
@@ -159,10 +163,10 @@ def run_cohort(
             for fut in finished:
                 i = futures.pop(fut)
                 result = fut.result()
-                done[i] = result
-                run.executed += 1
                 if cache:
                     cache.put(submissions[i], result)
+                result = done[i] = finish(result)
+                run.executed += 1
                 if on_result:
                     on_result(submissions[i], result, False)
             if out_dir is not None and time.monotonic() - last_report > report_every_s and (queue or futures):

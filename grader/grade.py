@@ -24,13 +24,14 @@ import numpy as np
 from grader.check.context import CheckContext
 from grader.check.engine import check_functions, run_checks
 from grader.execute.definitions import extract_definitions
-from grader.execute.kernel import Execution, KernelLane, NotebookRunner
-from grader.execute.probe_process import ProbeHost
+from grader.execute.kernel import CellRun, Execution, KernelLane, NotebookRunner
+from grader.execute.probe_process import ProbeChannel, ProbeHost
 from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
 from grader.pack import Pack
 from grader.runtime import Runtime
+from grader.scoring import late_penalty, total_points
 
 
 def submission_rng(run_seed: int, key: str) -> np.random.Generator:
@@ -51,12 +52,12 @@ class Grader:
     tuned: bool = True  # the pack's kernel start-up tuning and the instant `pip` (README "Speed")
 
     def __post_init__(self) -> None:
-        # Pre-importing only pays off in kernels started ahead (warm); otherwise it is the student's import.
-        preload = self.pack.runtime.preload if self.warm else ()
+        # The sandbox imports the pack's modules once, for the kernel and the probe process it forks.
         startup = self.pack.runtime.startup
         source = (self.pack.folder / startup).read_text(encoding="utf-8") if (self.tuned and startup) else ""
         self.runner = None if self.runtime is None else NotebookRunner(
-            self.runtime, self.pack.limits, threads=self.threads, preload=preload, startup=source, shims=self.tuned)
+            self.runtime, self.pack.limits, threads=self.threads, preload=self.pack.runtime.preload,
+            startup=source, shims=self.tuned, probes=True)
         self._local = threading.local()
         self._lanes: list[KernelLane] = []
         self._lanes_lock = threading.Lock()
@@ -123,32 +124,33 @@ class Grader:
         return self._result(sub, intake, execution, checks, started)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:
-        """Run the notebook in its kernel; then the probes, in their own sandboxed process
-        (started first, so its imports overlap the notebook), on the definitions of the
-        cells that ran."""
+        """Run the notebook in its kernel; then, before the kernel stops, the probes on the
+        definitions of the cells that ran, in the probe process forked in the kernel's
+        sandbox before any notebook code existed (zygote.py), or, when the kernel has none
+        (no Landlock, or its sandbox died), in a separate sandboxed process started now."""
         assert self.runtime is not None and self.runner is not None
         limits = self.pack.limits
-        host = ProbeHost(self.runtime, limits, self.threads, self.pack.runtime.preload)
-        try:
-            execution, _ = self.runner.run(nb, _files_beside(intake), lane=self._lane())
-            if execution.status != "failed":
-                ran = [nb.cells[c.index].source for c in execution.cells if c.status != "not-run"]
-                trusted = tuple(self.pack.raw.get("probes", {}).get("trusted_decorators", ()))
-                t0 = time.monotonic()
+        trusted = tuple(self.pack.raw.get("probes", {}).get("trusted_decorators", ()))
+
+        def probe(cells: tuple[CellRun, ...], status: str, channel: ProbeChannel | None) -> None:
+            assert self.runtime is not None
+            host = channel or ProbeHost(self.runtime, limits, self.threads, self.pack.runtime.preload)
+            try:
+                ran = [nb.cells[c.index].source for c in cells if c.status != "not-run"]
                 # probe_timeout_s: each probe gets half of it, all of them together twice it
                 probes.run(host, extract_definitions(ran, trusted), max(5, int(limits.probe_timeout_s / 2)),
                            2 * limits.probe_timeout_s)
-                execution.timings["probes"] = time.monotonic() - t0
-        finally:
-            host.close()
+            finally:
+                host.close()
+
+        execution, _ = self.runner.run(nb, _files_beside(intake), lane=self._lane(), after=probe)
         return execution
 
     def _result(self, sub: Submission, intake: Intake, ex: Execution | None,
                 checks: tuple[CheckResult, ...], started: float) -> SubmissionResult:
-        total = sum(c.points for c in checks)
+        total = total_points(checks, sub, self.pack)
         notes = list(intake.problems) + list(intake.extra.get("notes", ()))
-        if sub.late and self.pack.late.policy == "penalty" and self.pack.late.penalty_points:
-            total = max(0.0, total - self.pack.late.penalty_points)
+        if late_penalty(sub, self.pack):
             notes.append(Message(f"기한 이후 제출: {self.pack.late.penalty_points:g}점 감점.",
                                  f"Submitted after the deadline: {self.pack.late.penalty_points:g} points deducted."))
         if ex is not None and ex.isolation == "reduced":
@@ -161,7 +163,7 @@ class Grader:
         if ex is not None:
             timings.update({f"execute_{k}": v for k, v in ex.timings.items()})
             timings["student_cells"] = ex.student_seconds
-        return SubmissionResult(sub, status, checks, round(total, 2), self.pack.max_points,
+        return SubmissionResult(sub, status, checks, total, self.pack.max_points,
                                 ex.isolation if ex else "none", tuple(notes), timings)
 
 

@@ -37,6 +37,43 @@ class Message:
 
 
 @dataclass(frozen=True)
+class LeaderDecision:
+    """A session leader's decision on one check (grading/<pack>-overrides.csv).
+
+    Applied: the check's status and points are the leader's; original_* keep the machine's.
+    Stale (the student resubmitted since the decision): not applied, the check keeps the
+    machine's verdict and goes back to the review queue.
+    """
+
+    decision: str  # pass | fail | points
+    points: float
+    comment: str = ""
+    who: str = ""
+    when: str = ""
+    line: int = 0  # line of the overrides file
+    stale: bool = False
+    original_status: Status | None = None
+    original_points: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"decision": self.decision, "points": self.points, "comment": self.comment, "who": self.who,
+                "when": self.when, "line": self.line, "stale": self.stale}
+        if self.original_status is not None:
+            data.update(original_status=str(self.original_status), original_points=self.original_points)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LeaderDecision":
+        original = data.get("original_status")
+        return cls(
+            decision=str(data["decision"]), points=float(data["points"]), comment=str(data.get("comment", "")),
+            who=str(data.get("who", "")), when=str(data.get("when", "")), line=int(data.get("line", 0)),
+            stale=bool(data.get("stale", False)), original_status=Status(original) if original else None,
+            original_points=None if data.get("original_points") is None else float(data["original_points"]),
+        )
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """One scored check: the contract every front end reads."""
 
@@ -48,6 +85,15 @@ class CheckResult:
     title: Message | None = None
     # for session leaders only (scores.json); never part of the student's message or feedback
     diagnostics: tuple[Message, ...] = ()
+    decision: LeaderDecision | None = None  # the session leader's (applied, or stale)
+
+    @property
+    def machine_status(self) -> Status:
+        """The grader's own verdict, whatever the leader decided."""
+        d = self.decision
+        if d is not None and not d.stale and d.original_status is not None:
+            return d.original_status
+        return self.status
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -60,6 +106,8 @@ class CheckResult:
         }
         if self.diagnostics:
             data["diagnostics"] = [{"ko": m.ko, "en": m.en} for m in self.diagnostics]
+        if self.decision is not None:
+            data["decision"] = self.decision.to_json()
         return data
 
     @classmethod
@@ -73,6 +121,7 @@ class CheckResult:
             message=Message(**data["message"]),
             title=Message(**title) if title else None,
             diagnostics=tuple(Message(**m) for m in data.get("diagnostics", ())),
+            decision=LeaderDecision.from_json(data["decision"]) if data.get("decision") else None,
         )
 
 
@@ -162,6 +211,7 @@ class SubmissionResult:
     isolation: str
     notes: tuple[Message, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    content_hash: str | None = None  # sha256 of the graded submission's bytes (overrides are pinned to it)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +223,7 @@ class SubmissionResult:
             "isolation": self.isolation,
             "notes": [{"ko": m.ko, "en": m.en} for m in self.notes],
             "timings": self.timings,
+            "content_hash": self.content_hash,
         }
 
     @classmethod
@@ -188,4 +239,5 @@ class SubmissionResult:
             isolation=data["isolation"],
             notes=tuple(Message(**m) for m in data.get("notes", [])),
             timings=dict(data.get("timings", {})),
+            content_hash=data.get("content_hash"),
         )

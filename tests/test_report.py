@@ -90,8 +90,9 @@ def test_frame_rows_columns_and_order(results, pack):
     assert len(df) == len(results)
     assert list(df.columns[:8]) == ["cohort", "name", "key", "source_path", "commit", "submitted_at",
                                     "late", "status"]
-    assert list(df.columns[8:-4]) == [c.id for c in pack.checks]
-    assert list(df.columns[-4:]) == ["total", "max_total", "isolation", "needs_review"]
+    assert list(df.columns[8:-8]) == [c.id for c in pack.checks]
+    assert list(df.columns[-8:]) == ["total", "max_total", "isolation", "needs_review", "leader_decisions",
+                                     "stale_overrides", "extension", "submission_hash"]
     assert list(df["cohort"].iloc[:3]) == [21, 22, 22] and pd.isna(df["cohort"].iloc[-1])
     row = df.set_index("key").loc["22기_이서연"]
     assert row["needs_review"] == ["playground"] and row["playground"] == 0

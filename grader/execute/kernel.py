@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +37,14 @@ from nbformat import NotebookNode
 from traitlets import DottedObjectName, Integer, List, Type, Unicode, default
 
 from grader.execute import sandbox
+from grader.execute.probe_process import HOST_SOURCE, ProbeChannel
 from grader.pack import Limits
 from grader.runtime import Runtime
 
 TIMEOUT_ENAME = "KubigCellTimeout"
 SHIMS = Path(__file__).with_name("shims")
+ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
+PROBE_READY_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     launch_prefix = List(Unicode()).tag(config=True)
     runtime_python = Unicode().tag(config=True)
+    zygote_config = Unicode().tag(config=True)  # JSON for zygote.py: what to import, the probe pipes
     max_message_bytes = Integer(0).tag(config=True)
     client_class = DottedObjectName("grader.execute.kernel.CappedKernelClient")
     client_factory = Type(CappedKernelClient, klass=CappedKernelClient)
@@ -113,12 +117,15 @@ class SandboxKernelManager(AsyncKernelManager):
 
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
-        argv = [*self.launch_prefix, self.runtime_python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        zygote = ZYGOTE_SOURCE.read_text(encoding="utf-8")
+        argv = [*self.launch_prefix, self.runtime_python, "-c", zygote, self.zygote_config or "{}",
+                "-f", "{connection_file}"]
         return KernelSpec(
             argv=argv, display_name="kubig-sandbox", language="python", interrupt_mode="message", env={}
         )
 
 
+AfterCells = Callable[[tuple[CellRun, ...], str, ProbeChannel | None], None]
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "update_display_data", "error"}
 
 
@@ -278,11 +285,14 @@ class _Workspace:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _preload_source(modules: tuple[str, ...]) -> str:
-    """Import modules without leaving any name in the user's namespace."""
-    return (f"def __kubig_preload():\n    import importlib\n    for name in {list(modules)!r}:\n"
-            "        try:\n            importlib.import_module(name)\n        except Exception:\n            pass\n"
-            "__kubig_preload()\ndel __kubig_preload\n")
+# Run in the kernel once it is up: the modules were imported by zygote.py before IPython
+# existed, so matplotlib_inline could not hook itself into the shell then (as it does when
+# imported in a kernel: figures shown after each cell); let it do so now, as it would have.
+_INLINE_INTEGRATION = (
+    "def __kubig_inline():\n    import sys\n"
+    "    module = sys.modules.get('matplotlib_inline.backend_inline')\n"
+    "    if module is not None:\n        module._enable_matplotlib_integration()\n"
+    "__kubig_inline()\ndel __kubig_inline\n")
 
 
 async def _responsive(client: NotebookClient, wait_s: float = 10.0) -> bool:
@@ -313,6 +323,7 @@ class LiveKernel:
     km: "SandboxKernelManager"
     isolation: str
     start_seconds: float
+    probe: ProbeChannel | None = None  # the walled-off probe process forked in this sandbox (zygote.py)
 
     def __post_init__(self) -> None:
         with _LIVE_LOCK:
@@ -336,6 +347,8 @@ class LiveKernel:
             if self not in _LIVE:
                 return
             _LIVE.discard(self)
+        if self.probe is not None:
+            self.probe.close()
         proc = getattr(getattr(self.km, "provisioner", None), "process", None)
         if proc is not None and proc.poll() is None:
             for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
@@ -426,66 +439,107 @@ class NotebookRunner:
     """Execute one notebook in a fresh sandboxed kernel."""
 
     def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = (),
-                 startup: str = "", shims: bool = False) -> None:
-        """startup: code run silently in every kernel before the notebook (the pack's tuning);
-        shims: put grader/execute/shims (an instant `pip` for what is installed) first on PATH."""
+                 startup: str = "", shims: bool = False, probes: bool = False) -> None:
+        """preload: modules the sandbox imports before the kernel starts (zygote.py);
+        startup: code run silently in every kernel before the notebook (the pack's tuning);
+        shims: put grader/execute/shims (an instant `pip` for what is installed) first on PATH;
+        probes: fork a walled-off probe process in each kernel's sandbox (LiveKernel.probe)."""
         self.runtime = runtime
         self.limits = limits
         self.threads = threads
         self.preload = preload
         self.startup = startup
         self.shims = shims
+        self.probes = probes
 
-    def run(self, nb: NotebookNode, files_dir: Path | None,
-            lane: KernelLane | None = None) -> tuple[Execution, NotebookNode]:
+    def run(self, nb: NotebookNode, files_dir: Path | None, lane: KernelLane | None = None,
+            after: AfterCells | None = None) -> tuple[Execution, NotebookNode]:
         """Run nb (copying files_dir's files beside it).
 
         With a lane, the kernel comes from the lane (started ahead) and the lane starts the
-        next one; without, a kernel is started now and nothing is started ahead.
+        next one; without, a kernel is started now and nothing is started ahead. `after` is
+        called (in a thread) once the cells are done and before the kernel stops, with the
+        cells, the execution status and the kernel's probe channel (None when it has none
+        or its sandbox is gone); its seconds are in timings["probes"].
         """
         if lane is None:
-            return asyncio.run(self._run(nb, files_dir, None))
-        return lane.loop.run_until_complete(self._run(nb, files_dir, lane))
+            return asyncio.run(self._run(nb, files_dir, None, after))
+        return lane.loop.run_until_complete(self._run(nb, files_dir, lane, after))
 
     async def start_kernel(self) -> LiveKernel:
-        """Boot a sandboxed kernel in a fresh workspace and pre-import the pack's modules."""
+        """Boot a sandboxed kernel in a fresh workspace, its modules imported (and, with
+        probes, a probe process forked from that state before any notebook code exists)."""
         started = time.monotonic()
         if _STOPPING.is_set():
             raise GraderStopping("the grader is stopping")
         ws = _Workspace.create(self.limits)
         cgroups = sandbox.make_cgroups(self.limits)
+        pipes: list[int] = []
         try:
             prefix, env, isolation = self._launch(ws, cgroups)
+            config: dict[str, Any] = {"preload": list(self.preload)}
+            launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": str(ws.work)}
+            if self.probes:
+                result_read, result_write = os.pipe()
+                job_read, job_write = os.pipe()
+                pipes = [result_read, job_write, result_write, job_read]  # grader's ends first
+                config.update(probe_out=result_write, probe_in=job_read, read_trees=self._probe_trees(ws, env),
+                              probe_source=HOST_SOURCE.read_text(encoding="utf-8"))
+                launch["pass_fds"] = (result_write, job_read)
             km = SandboxKernelManager(
                 launch_prefix=prefix,
                 runtime_python=str(self.runtime.python),
+                zygote_config=json.dumps(config),
                 max_message_bytes=int(self.limits.max_message_bytes),
                 transport="ipc",
                 ip=str(ws.comm / "k"),
                 connection_file=str(ws.comm / "kernel.json"),
             )
-            launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": str(ws.work)}
             if env:
                 launch["env"] = env
             await asyncio.wait_for(km.start_kernel(**launch), 60)
             kernel = LiveKernel(ws, cgroups, km, isolation, 0.0)
         except BaseException:
+            for fd in pipes:
+                os.close(fd)
             cgroups.close()
             ws.remove()
             raise
         try:
+            if pipes:
+                for fd in pipes[2:]:  # the sandbox's ends: only its processes hold them now
+                    os.close(fd)
+                kernel.probe = ProbeChannel(pipes[0], pipes[1], isolation)
+                pipes = []
             kc = km.client()
             kc.start_channels()
             await kc.wait_for_ready(timeout=120)
-            for source in (_preload_source(self.preload) if self.preload else "", self.startup):
+            for source in (_INLINE_INTEGRATION if self.preload else "", self.startup):
                 if source:
                     await kc.execute_interactive(source, silent=True, store_history=False, timeout=120)
             kc.stop_channels()
+            if kernel.probe is not None:
+                probe = kernel.probe
+                if not await asyncio.to_thread(probe.wait_ready, PROBE_READY_TIMEOUT_S):
+                    kernel.probe = None  # could not wall itself off: the grader starts a separate one
+                    probe.close()
         except BaseException:
+            for fd in pipes:
+                os.close(fd)
             await kernel.shutdown()
             raise
         kernel.start_seconds = time.monotonic() - started
         return kernel
+
+    def _probe_trees(self, ws: _Workspace, env: dict[str, str]) -> list[str]:
+        """What the probe process may read, besides the system's read-only trees: the
+        runtime and the data (and, without bubblewrap, the matplotlib configuration)."""
+        trees = [str(self.runtime.base_prefix), str(self.runtime.venv)]
+        if env:  # reduced isolation: host paths
+            trees += [str(self.runtime.data), str(ws.root / "data"), env.get("MPLCONFIGDIR", "")]
+        else:
+            trees.append(str(sandbox.SANDBOX_ROOT / "data"))
+        return [t for t in trees if t]
 
     def _launch(self, ws: _Workspace, cgroups: sandbox.CgroupSet) -> tuple[list[str], dict[str, str], str]:
         mounts = sandbox.Mounts(
@@ -519,8 +573,8 @@ class NotebookRunner:
                   *mounts.extra_ro)
         return sandbox.limit_args(self.limits, cgroups, expose=needed), env, "reduced"
 
-    async def _run(self, nb: NotebookNode, files_dir: Path | None,
-                   lane: KernelLane | None) -> tuple[Execution, NotebookNode]:
+    async def _run(self, nb: NotebookNode, files_dir: Path | None, lane: KernelLane | None,
+                   after: AfterCells | None) -> tuple[Execution, NotebookNode]:
         started = time.monotonic()
         timings: dict[str, float] = {}
         cells: list[CellRun] = []
@@ -586,6 +640,12 @@ class NotebookRunner:
             status, detail = "died", str(exc)[:300]
         except Exception as exc:  # kernel could not start, sandbox failure…
             status, detail = "failed", f"{type(exc).__name__}: {exc}"[:500]
+        try:
+            if after is not None and status != "failed":
+                t0 = time.monotonic()
+                probe = kernel.probe if kernel is not None and status != "died" else None
+                await asyncio.to_thread(after, tuple(cells), status, probe)
+                timings["probes"] = time.monotonic() - t0
         finally:
             if client is not None and client.kc is not None:
                 client.kc.stop_channels()

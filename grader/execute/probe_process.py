@@ -148,7 +148,7 @@ def _split_payload(payload: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray
     return values, safe_npz(rest[4:])
 
 
-_LIVE: set["ProbeHost"] = set()  # hosts not yet closed, for teardown_all()
+_LIVE: set["ProbeChannel"] = set()  # channels not yet closed, for teardown_all()
 _LIVE_LOCK = threading.Lock()
 
 
@@ -161,49 +161,28 @@ def teardown_all() -> int:
     return len(live)
 
 
-class ProbeHost:
-    """One sandboxed probe process for one submission."""
+class ProbeChannel:
+    """The grader's ends of one probe process's two pipes: results (read) and the job (write).
 
-    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = ()) -> None:
-        self.runtime, self.limits = runtime, limits
-        self.root = Path(tempfile.mkdtemp(prefix="kp-", dir="/tmp"))
-        self.cgroups = sandbox.make_cgroups(limits)
-        self.isolation = "none"
-        read_fd, write_fd = os.pipe()
-        self.read_fd = read_fd
-        try:
-            cmd, env, cwd = self._command(write_fd, threads, preload)
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, pass_fds=(write_fd,), cwd=cwd,
-                                         env=env, start_new_session=True)
-        except BaseException:
-            os.close(read_fd)
-            self.read_fd = -1
-            self._cleanup()
-            raise
-        finally:
-            os.close(write_fd)
+    The process behind it is either a probe process forked inside a kernel's sandbox
+    (zygote.py; it dies with that sandbox) or a separate sandbox of its own (ProbeHost).
+    """
+
+    def __init__(self, read_fd: int, job_fd: int, isolation: str) -> None:
+        self.read_fd, self.job_fd, self.isolation = read_fd, job_fd, isolation
         self.started = time.monotonic()
+        self.ready = False
         with _LIVE_LOCK:
             _LIVE.add(self)
 
-    def _command(self, out_fd: int, threads: int, preload: tuple[str, ...]) -> tuple[list[str], dict[str, str] | None, str]:
-        work, unused = self.root / "work", self.root / "comm"
-        work.mkdir()
-        unused.mkdir()
-        mounts = sandbox.Mounts(python_prefixes=(self.runtime.base_prefix, self.runtime.venv), workdir=work,
-                                comm=unused, data=self.runtime.data if self.runtime.data.exists() else None)
-        env = sandbox.sandbox_env(mounts, self.runtime.bin, threads)
-        host = [str(self.runtime.python), "-I", "-c", HOST_SOURCE.read_text(encoding="utf-8"), str(out_fd), *preload]
-        prefix = sandbox.limit_args(self.limits, self.cgroups)
-        exe = sandbox.bwrap_available()
-        if exe:
-            self.isolation = "full"
-            return prefix + sandbox.bwrap_args(exe, mounts, env, self.runtime.mplconfig) + host, {}, str(work)
-        self.isolation = "reduced"
-        (self.root / "data").symlink_to(self.runtime.data)
-        env.update(HOME=str(self.root), MPLCONFIGDIR=str(self.root / "mpl"))
-        return prefix + host, env, str(work)
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Read the process's first frame: True when it is ``ready`` (False: anything else,
+        silence, or the end of the pipe)."""
+        try:
+            self.ready = _Reader(self.read_fd, time.monotonic() + timeout_s).frame() == b"ready"
+        except (TimeoutError, ChannelError, OSError, struct.error):
+            self.ready = False
+        return self.ready
 
     def run(self, probes_source: str, statements: tuple[str, ...], inputs: dict[str, np.ndarray],
             params: dict[str, Any], probe_seconds: int, budget_s: float) -> HostReport:
@@ -211,17 +190,15 @@ class ProbeHost:
         report = HostReport({}, [])
         try:
             reader = _Reader(self.read_fd, max(self.started + READY_TIMEOUT_S, time.monotonic() + 10))
-            if reader.frame() != b"ready":
+            if not self.ready and reader.frame() != b"ready":
                 raise ChannelError("the probe process did not start properly")
             buf = io.BytesIO()
             np.savez(buf, **inputs)
             job = {"probes_source": probes_source, "statements": list(statements), "params": params,
                    "probe_seconds": probe_seconds}
             reader.deadline = time.monotonic() + budget_s
-            assert self.proc.stdin is not None
-            _write_before(self.proc.stdin.fileno(), _frame(json.dumps(job).encode()) + _frame(buf.getvalue()),
-                          reader.deadline)
-            self.proc.stdin.close()
+            _write_before(self.job_fd, _frame(json.dumps(job).encode()) + _frame(buf.getvalue()), reader.deadline)
+            self._close_job()
             load = json.loads(reader.frame())
             if load.get("probe") == "_crash":
                 raise ChannelError(f"the probe process failed: {load.get('error', '')}"[:300])
@@ -248,11 +225,67 @@ class ProbeHost:
             self.close()
         return report
 
+    def _close_job(self) -> None:
+        fd, self.job_fd = self.job_fd, -1
+        if fd >= 0:
+            os.close(fd)
+
     def close(self) -> None:
-        """Kill the process (and its sandbox) and remove its folders (idempotent, any thread)."""
+        """Close both pipes (the process sees the end of its job and of its results); idempotent."""
         with _LIVE_LOCK:
             _LIVE.discard(self)
-        proc = getattr(self, "proc", None)
+        self._close_job()
+        fd, self.read_fd = self.read_fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+
+class ProbeHost(ProbeChannel):
+    """A probe process in a sandbox of its own, for one submission (when no kernel sandbox
+    could fork a walled-off one: see zygote.py)."""
+
+    def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = ()) -> None:
+        self.runtime, self.limits = runtime, limits
+        self.root = Path(tempfile.mkdtemp(prefix="kp-", dir="/tmp"))
+        self.cgroups = sandbox.make_cgroups(limits)
+        self.proc: subprocess.Popen | None = None
+        read_fd, write_fd = os.pipe()
+        job_read, job_write = os.pipe()
+        try:
+            cmd, env, cwd, isolation = self._command(write_fd, threads, preload)
+            self.proc = subprocess.Popen(cmd, stdin=job_read, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, pass_fds=(write_fd,), cwd=cwd,
+                                         env=env, start_new_session=True)
+        except BaseException:
+            for fd in (read_fd, job_write):
+                os.close(fd)
+            self._cleanup()
+            raise
+        finally:
+            os.close(write_fd)
+            os.close(job_read)
+        super().__init__(read_fd, job_write, isolation)
+
+    def _command(self, out_fd: int, threads: int,
+                 preload: tuple[str, ...]) -> tuple[list[str], dict[str, str] | None, str, str]:
+        work, unused = self.root / "work", self.root / "comm"
+        work.mkdir()
+        unused.mkdir()
+        mounts = sandbox.Mounts(python_prefixes=(self.runtime.base_prefix, self.runtime.venv), workdir=work,
+                                comm=unused, data=self.runtime.data if self.runtime.data.exists() else None)
+        env = sandbox.sandbox_env(mounts, self.runtime.bin, threads)
+        host = [str(self.runtime.python), "-I", "-c", HOST_SOURCE.read_text(encoding="utf-8"), str(out_fd), *preload]
+        prefix = sandbox.limit_args(self.limits, self.cgroups)
+        exe = sandbox.bwrap_available()
+        if exe:
+            return prefix + sandbox.bwrap_args(exe, mounts, env, self.runtime.mplconfig) + host, {}, str(work), "full"
+        (self.root / "data").symlink_to(self.runtime.data)
+        env.update(HOME=str(self.root), MPLCONFIGDIR=str(self.root / "mpl"))
+        return prefix + host, env, str(work), "reduced"
+
+    def close(self) -> None:
+        """Kill the process (and its sandbox) and remove its folders (idempotent, any thread)."""
+        proc = self.proc
         if proc is not None and proc.poll() is None:
             try:
                 os.killpg(proc.pid, 9)
@@ -262,14 +295,7 @@ class ProbeHost:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-        if proc is not None and proc.stdin is not None and not proc.stdin.closed:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
-        fd, self.read_fd = self.read_fd, -1
-        if fd >= 0:
-            os.close(fd)
+        super().close()
         self._cleanup()
 
     def _cleanup(self) -> None:

@@ -1,6 +1,6 @@
 """Hidden-input probes: the pack's probe functions called on the student's definitions.
 
-They run outside the notebook's kernel, in a separate sandboxed process (probe_process.py,
+They run outside the notebook's kernel, in a walled-off process (zygote.py, probe_process.py,
 probe_host.py) that loads only the notebook's definitions (definitions.py): whatever the
 notebook left running in its kernel (input transformers, event hooks, patched modules)
 cannot touch them. Results come back as plain data (JSON values, .npz arrays checked before
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.execute.definitions import Definitions
-from grader.execute.probe_process import ProbeHost
+from grader.execute.probe_process import ProbeChannel
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ProbeSession:
     status: str = "not-run"  # ok | error | timeout | not-run
     detail: str = ""
 
-    def run(self, host: ProbeHost, definitions: Definitions, probe_seconds: int, budget_s: float) -> None:
+    def run(self, host: ProbeChannel, definitions: Definitions, probe_seconds: int, budget_s: float) -> None:
         """Give the job to a started probe host and keep what it reports."""
         self.definitions = definitions
         params = {**self.params, "_calls": {k: {"callee": c.callee, "args": list(c.args), "kwargs": c.kwargs}

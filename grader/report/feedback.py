@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from grader.models import CheckResult, Message, SubmissionResult
 from grader.pack import Pack
-from grader.report.frame import review_flags, student_name
+from grader.report.frame import extension_deadline, leader_decided, review_flags, student_name
 from grader.report.gradescope import check_title
 from grader.report.text import (
     capped, check_label, fmt_points, md_escape, md_field, more_line, submission_label,
@@ -18,6 +18,7 @@ from grader.report.text import (
 
 NO_CHECKS = Message("채점된 항목이 없습니다.", "No checks were graded.")
 REVIEW_HEAD = Message("스터디장 검토 필요", "For the session leader to review")
+LEADER = Message("스터디장 판정", "Session leader's decision")
 
 
 def _header(result: SubmissionResult, pack: Pack) -> list[str]:
@@ -31,6 +32,9 @@ def _header(result: SubmissionResult, pack: Pack) -> list[str]:
         f"- 상태 / Status: {status.ko} / {status.en}",
         f"- 총점 / Total: **{score}**",
     ]
+    extension = extension_deadline(result)
+    if extension:
+        lines.append(f"- 마감 연장 / Extended deadline: {md_escape(extension, 80)}")
     if sub.late:
         lines.append("- 지각 제출 / Late submission")
     if sub.detail:
@@ -46,10 +50,25 @@ def _check(index: int, check: CheckResult, pack: Pack) -> list[str]:
         f"### {index}. {md_escape(title.ko)} / {md_escape(title.en)}",
         "",
         f"- {label.ko} / {label.en} — {points}",
+        *_decision(check),
         *md_field("- 한국어:", check.message.ko),
         *md_field("- English:", check.message.en),
         "",
     ]
+
+
+def _decision(check: CheckResult) -> list[str]:
+    """The session leader's decision and comment (a stale one is the leader's business, not shown)."""
+    if not leader_decided(check):
+        return []
+    d = check.decision
+    assert d is not None
+    was = check_label(d.original_status) if d.original_status is not None else None
+    lines = [f"- {LEADER.ko} / {LEADER.en}"
+             + (f" (자동 채점 / grader: {was.ko} / {was.en}, {fmt_points(d.original_points)})" if was else "")]
+    if d.comment:
+        lines += md_field("- 스터디장 의견 / Leader's comment:", d.comment)
+    return lines
 
 
 def _messages(head: Message, messages: list[Message]) -> list[str]:

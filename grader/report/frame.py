@@ -6,13 +6,18 @@ from typing import Any
 
 import pandas as pd
 
-from grader.models import Message, Status, SubmissionResult
+from grader.models import CheckResult, Message, Status, SubmissionResult
 from grader.pack import Pack
 
 LEAD_COLUMNS: tuple[str, ...] = (
     "cohort", "name", "key", "source_path", "commit", "submitted_at", "late", "status",
 )
-TAIL_COLUMNS: tuple[str, ...] = ("total", "max_total", "isolation", "needs_review")
+TAIL_COLUMNS: tuple[str, ...] = (
+    "total", "max_total", "isolation", "needs_review", "leader_decisions", "stale_overrides", "extension",
+    "submission_hash",
+)
+LIST_COLUMNS: tuple[str, ...] = ("needs_review", "leader_decisions", "stale_overrides")
+STALE = Message("재제출로 스터디장 결정 미적용 (stale: resubmitted)", "stale: resubmitted")
 
 
 def check_ids(results: list[SubmissionResult], pack: Pack) -> list[str]:
@@ -46,9 +51,26 @@ def review_flags(result: SubmissionResult) -> list[Message]:
 
 
 def needs_review(result: SubmissionResult) -> list[str]:
-    """Ids of the checks a person has to look at, then the ids of the source's review flags."""
-    ids = [c.id for c in result.checks if c.status == Status.NEEDS_REVIEW]
+    """Ids of the checks a person has to look at (the machine could not decide, or the leader's
+    decision is stale: the student resubmitted), then the ids of the source's review flags."""
+    ids = [c.id for c in result.checks if c.status == Status.NEEDS_REVIEW or stale(c)]
     return ids + [str(f.get("id", "review")) for f in _flags(result)]
+
+
+def stale(check: CheckResult) -> bool:
+    """The leader decided on an earlier submission: the decision is not applied."""
+    return check.decision is not None and check.decision.stale
+
+
+def leader_decided(check: CheckResult) -> bool:
+    """The check's status and points are the leader's decision."""
+    return check.decision is not None and not check.decision.stale
+
+
+def extension_deadline(result: SubmissionResult) -> str | None:
+    """The student's own deadline (an extension), when they have one."""
+    ext = result.submission.extra.get("extension") if isinstance(result.submission.extra, dict) else None
+    return str(ext.get("deadline")) if isinstance(ext, dict) and ext.get("deadline") else None
 
 
 def _row(result: SubmissionResult, ids: list[str]) -> dict[str, Any]:
@@ -71,6 +93,10 @@ def _row(result: SubmissionResult, ids: list[str]) -> dict[str, Any]:
         max_total=float(result.max_total),
         isolation=result.isolation,
         needs_review=needs_review(result),
+        leader_decisions=[c.id for c in result.checks if leader_decided(c)],
+        stale_overrides=[c.id for c in result.checks if stale(c)],
+        extension=extension_deadline(result),
+        submission_hash=(result.content_hash or "")[:16] or None,
     )
     return row
 
@@ -90,7 +116,8 @@ def scores_frame(results: list[SubmissionResult], pack: Pack) -> pd.DataFrame:
 def flat_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The table with list cells joined, for CSV/XLSX/Markdown."""
     flat = df.copy()
-    flat["needs_review"] = flat["needs_review"].map(lambda ids: ", ".join(ids))
+    for column in LIST_COLUMNS:
+        flat[column] = flat[column].map(lambda ids: ", ".join(ids))
     return flat
 
 

@@ -35,11 +35,19 @@ def _test(check: CheckResult, pack: Pack) -> dict[str, Any]:
         "score": check.points,
         "max_score": check.max_points,
         "status": "passed" if check.status == Status.PASS else "failed",
-        "output": f"[{label.ko} / {label.en}]\n{_text(check.message.ko)}\n{_text(check.message.en)}",
+        "output": f"[{label.ko} / {label.en}]{_leader(check)}\n{_text(check.message.ko)}\n{_text(check.message.en)}",
         "output_format": "text",  # student text (exception messages) is never rendered as HTML/Markdown
         "visibility": "visible",
         "tags": [check.id, str(check.status)],
     }
+
+
+def _leader(check: CheckResult) -> str:
+    """" [스터디장 판정 / Session leader's decision]" and the comment, when the leader decided."""
+    d = check.decision
+    if d is None or d.stale:
+        return ""
+    return " [스터디장 판정 / Session leader's decision]" + (f"\n{_text(d.comment)}" if d.comment else "")
 
 
 def _adjustment(delta: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pandas as pd
 from grader.models import CheckResult, Message, SubmissionResult
 from grader.pack import Pack
 from grader.report.charts import histogram_png, pass_rate_png
-from grader.report.frame import check_column, check_ids
+from grader.report.frame import LIST_COLUMNS, STALE, check_column, check_ids
 from grader.report.summary import Summary
 from grader.report.text import (
     MAX_INLINE_CHARS, MAX_NAME_CHARS, capped, check_label, clip, fmt_points, more_line, plain, submission_label,
@@ -87,7 +87,12 @@ def _check_cell(check: CheckResult | None, value: float | None, lang: str) -> st
         return f'<td class="num">{escape(fmt_points(value))}</td>'
     tip = f"{_t(check_label(check.status), lang)}: {_t(check.message, lang)}"
     css = escape(str(check.status))
-    return f'<td class="num {css}" title="{tip}">{escape(fmt_points(value))}</td>'
+    mark = ""
+    if check.decision is not None:  # the leader's decision (✎), or one made for an earlier submission (stale)
+        label = STALE if check.decision.stale else Message("스터디장 판정", "leader's decision")
+        tip = f"{_t(label, lang)} — {_e(check.decision.comment)} | {tip}"
+        mark = " stale" if check.decision.stale else " ✎"
+    return f'<td class="num {css}" title="{tip}">{escape(fmt_points(value))}{mark}</td>'
 
 
 def _cell(column: str, value: object, lang: str) -> str:
@@ -96,7 +101,7 @@ def _cell(column: str, value: object, lang: str) -> str:
         return f'<td class="{css}">{_t(submission_label(str(value)), lang)}</td>'
     if column in ("total", "max_total"):
         return f'<td class="num">{escape(fmt_points(value))}</td>'  # type: ignore[arg-type]
-    if column == "needs_review":
+    if column in LIST_COLUMNS:
         return f"<td>{_e(', '.join(value))}</td>"  # type: ignore[arg-type]
     if column == "commit" and isinstance(value, str):
         return f'<td title="{_e(value)}">{_e(value[:10])}</td>'

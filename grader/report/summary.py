@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from grader.leader.overrides import stale_rows
 from grader.models import Message, Status, SubmissionResult
 from grader.pack import Pack
 from grader.report.frame import check_ids, needs_review, order_results, student_name
@@ -71,9 +72,19 @@ def all_late_warning(results: list[SubmissionResult], pack: Pack) -> Message | N
     )
 
 
+def stale_warnings(results: list[SubmissionResult], where: str) -> list[Message]:
+    """One warning per leader's decision not applied because the student resubmitted since."""
+    return [Message(f"{where}:{line}: {key} / {check}: 재제출로 스터디장 결정을 적용하지 않았습니다 (stale: "
+                    "resubmitted) — 다시 검토하세요 (grade review).",
+                    f"{where}:{line}: {key} / {check}: stale: resubmitted — the leader's decision was made for an "
+                    "earlier submission and is not applied; review it again (grade review).")
+            for key, check, line in stale_rows(results)]
+
+
 def run_warnings(results: list[SubmissionResult], pack: Pack, run: dict | None = None) -> list[Message]:
     """Run-level warnings: those the sources reported (run["warnings"]) plus the all-late one."""
     out = [Message(**w) for w in (run or {}).get("warnings", [])]
+    out += stale_warnings(results, (run or {}).get("overrides") or "overrides")
     late = all_late_warning(results, pack)
     if late is not None:
         out.append(late)

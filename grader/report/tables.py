@@ -14,13 +14,14 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from grader.models import SubmissionResult
+from grader.models import CheckResult, SubmissionResult
 from grader.pack import Pack
 from grader.report.frame import flat_frame
 from grader.report.text import clip, fmt_points, md_escape
 
 JSON_FORMAT = "kubig-report/1"
-TEXT_COLUMNS = ("name", "key", "source_path", "commit", "submitted_at", "isolation", "needs_review")
+TEXT_COLUMNS = ("name", "key", "source_path", "commit", "submitted_at", "isolation", "needs_review",
+                "leader_decisions", "stale_overrides", "extension", "submission_hash")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CELL_CHARS = 32000
 
@@ -68,11 +69,21 @@ def checks_frame(results: list[SubmissionResult]) -> pd.DataFrame:
     """Long table: one row per (student, check) with status and messages."""
     rows = [
         {"key": r.submission.key, "check": c.id, "status": str(c.status), "points": c.points,
-         "max_points": c.max_points, "message_ko": c.message.ko, "message_en": c.message.en}
+         "max_points": c.max_points, "message_ko": c.message.ko, "message_en": c.message.en,
+         "leader": _leader_cell(c)}
         for r in results for c in r.checks
     ]
-    columns = ["key", "check", "status", "points", "max_points", "message_ko", "message_en"]
+    columns = ["key", "check", "status", "points", "max_points", "message_ko", "message_en", "leader"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _leader_cell(check: CheckResult) -> str:
+    """"leader's decision: …" or "stale: resubmitted" (the leader's comment after it)."""
+    d = check.decision
+    if d is None:
+        return ""
+    head = "stale: resubmitted" if d.stale else f"leader's decision: {d.decision} {fmt_points(d.points)}"
+    return f"{head} — {d.comment}" if d.comment else head
 
 
 def xlsx_bytes(df: pd.DataFrame, results: list[SubmissionResult]) -> bytes:

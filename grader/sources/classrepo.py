@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from git.exc import GitCommandError
 
@@ -82,6 +83,9 @@ from grader.sources.versions import (
     submission_extensions,
     unknown_key,
 )
+
+if TYPE_CHECKING:
+    from grader.leader.extensions import Extensions
 
 MSG_NO_FOLDER = Message(
     "저장소에서 과제 폴더를 찾을 수 없습니다.", "The assignment folder does not exist in the repository."
@@ -319,6 +323,7 @@ def discover_class_repo(
     deadline: datetime | None = None,
     *,
     branch: str | None = None,
+    extensions: Extensions | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF_S,
@@ -328,7 +333,8 @@ def discover_class_repo(
     The answer is a `Found` list: ``.skipped`` holds the files that are not students (and why),
     ``.where`` the folder that was searched. A student whose chosen version cannot be read
     (objects missing from a partial or shallow clone) is a row with status "unreadable" and
-    git's error in ``detail``. Raises SourceError when the repository cannot be fetched or read,
+    git's error in ``detail``. A student with an extension (`extensions`) is judged by their
+    own deadline (recorded in ``extra["extension"]``). Raises SourceError when the repository cannot be fetched or read,
     is empty, or has no such folder.
     """
     when = effective_deadline(pack, deadline)
@@ -352,13 +358,18 @@ def discover_class_repo(
             extra: dict = {"branch_commit": tip}
             if group.cohort is None:
                 extra.update(message_extra(MSG_UNIDENTIFIED), unidentified=True)
-            picked = pick(group.versions, when, policy, key)
+            extension = extensions.find(key, group.cohort, group.name) if extensions else None
+            own = when
+            if extension is not None:
+                own = extension.deadline
+                extra["extension"] = extension.to_json()
+            picked = pick(group.versions, own, policy, key)
             for flag in picked.flags:
                 flagged.setdefault(flag["id"], []).append(key)
             try:
-                sub = build_submission(repo, group, key, when, policy, Path(materialize_dir), extra, picked)
+                sub = build_submission(repo, group, key, own, policy, Path(materialize_dir), extra, picked)
             except SourceError as exc:
-                sub = _unreadable(group, key, exc, extra, when, policy, repo.url, picked)
+                sub = _unreadable(group, key, exc, extra, own, policy, repo.url, picked)
                 unreadable += 1
             twins = sorted(by_content.get(picked.choice.chosen.content, set()) - {key})
             if twins:

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.models import Message, Submission
 from grader.pack import Pack
@@ -55,6 +56,9 @@ from grader.sources.versions import (
     nfc,
     submission_extensions,
 )
+
+if TYPE_CHECKING:
+    from grader.leader.extensions import Extensions
 
 REQUIRED = ("student_id", "name", "cohort", "github", "repo_url")
 OPTIONAL = ("branch", "path")
@@ -223,7 +227,8 @@ def _missing(row: RosterRow, status: str, message: Message, detail: str, **extra
 
 
 def _discover_row(
-    repo: CachedRepo, row: RosterRow, pack: Pack, deadline: datetime, materialize_dir: Path
+    repo: CachedRepo, row: RosterRow, pack: Pack, deadline: datetime, materialize_dir: Path,
+    extensions: Extensions | None = None,
 ) -> Submission:
     try:
         tip = repo.resolve(row.branch)
@@ -237,6 +242,10 @@ def _discover_row(
     for c in candidates:
         group.versions.append(Version.of(row.student_id, c, content_id(repo, c.type, c.sha, tree_ids)))
     extra = {"github": row.github, "branch_commit": tip, "found_by": where}
+    extension = extensions.find(row.student_id, row.cohort, row.name) if extensions else None
+    if extension is not None:  # this student's own deadline
+        deadline = extension.deadline
+        extra["extension"] = extension.to_json()
     # the student's own repository: it is the identity, so authors are not compared (dates are)
     return build_submission(repo, group, row.student_id, deadline, pack.late.policy, materialize_dir, extra,
                             check_authors=False)
@@ -249,6 +258,7 @@ def discover_roster(
     materialize_dir: Path,
     deadline: datetime | None = None,
     *,
+    extensions: Extensions | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     retries: int = DEFAULT_RETRIES,
     backoff: float = DEFAULT_BACKOFF_S,
@@ -275,7 +285,7 @@ def discover_roster(
                 out.append(_missing(row, "unreachable", repo.message, repo.detail))
                 continue
             try:
-                out.append(_discover_row(repo, row, pack, when, Path(materialize_dir)))
+                out.append(_discover_row(repo, row, pack, when, Path(materialize_dir), extensions))
             except MissingObject as exc:  # fetched, but the chosen file's object is not there
                 out.append(_missing(row, "unreadable", exc.message, exc.detail))
             except SourceError as exc:

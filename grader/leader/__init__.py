@@ -1,0 +1,1 @@
+"""The session leader's desk: overrides, extensions and the review queue."""
