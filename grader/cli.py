@@ -31,7 +31,7 @@ from grader.classconfig import ClassConfig, ClassConfigError, find_class_config
 from grader.cohort import default_jobs, run_cohort
 from grader.distribute import DaskGrade, merge_results, parse_shard, shard
 from grader.grade import Grader
-from grader.models import Status, Submission, SubmissionResult
+from grader.models import Message, Status, Submission, SubmissionResult
 from grader.pack import Pack, PackError, list_packs, load_pack
 from grader.paths import cache_dir
 from grader.report import render_summary, summary
@@ -276,6 +276,11 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
     if roster is not None:
         return discover_roster(load_roster(roster), pack, cache, materialize, deadline, extensions=extensions)
     if source is None:
+        if "demo_module" not in pack.raw:
+            from grader.sources.gitcache import SourceError
+
+            raise SourceError(Message(f"{pack.id}에는 내장 데모가 없습니다. 채점할 SOURCE(클래스 저장소, 폴더, zip)를 주세요.",
+                                      f"{pack.id} has no bundled demo; give a SOURCE to grade (class repository, folder, zip)."))
         demo = pack.module("demo_module")
         repo, demo_folder = demo.build_demo_repo(work / "demo-class-repo")
         console.print(f"no SOURCE given: grading the bundled demo class repository at {repo}")

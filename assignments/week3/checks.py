@@ -36,6 +36,8 @@ ATOL, RTOL = 1e-6, 1e-4
 GRAD_RTOL = 1e-4  # backprop vs central differences (h = 1e-5) on float64
 LR, MOMENTUM, STEPS = 0.1, 0.9, 4
 NET_SIZES = (6, 5, 4)
+MAX_LISTED = 8  # file names listed in one message
+MAX_OCR_IMAGES = 4  # task-1 images read per submission (OCR costs seconds each)
 
 
 def _sibling(name: str):
@@ -163,8 +165,11 @@ def check_naming(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             bad_en.append(f"'{found}' → '{expected}'")
     if not bad_en:
         return passed(spec, "파일 이름이 모두 규칙에 맞습니다.", "Every file name follows the convention.")
-    return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko) + ".",
-                  "File names that do not follow the convention (found → correct): " + "; ".join(bad_en) + ".")
+    more = len(bad_en) - MAX_LISTED
+    tail_ko, tail_en = (f"; 외 {more}개", f"; and {more} more") if more > 0 else ("", "")
+    return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko[:MAX_LISTED]) + tail_ko + ".",
+                  "File names that do not follow the convention (found → correct): " + "; ".join(bad_en[:MAX_LISTED])
+                  + tail_en + ".")
 
 
 def check_artifacts(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
@@ -201,7 +206,7 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     others = _files_of(intake, image_task.OTHER_IMAGE_SUFFIXES)
     readable: list[tuple[str, object]] = []
     unreadable: list[str] = []
-    for path, name in zip(images, names):
+    for path, name in list(zip(images, names))[:MAX_OCR_IMAGES]:
         reading = image_task.read_image(path, "ocr", int(cfg.get("max_pixels", 40_000_000)),
                                         float(cfg.get("ocr_timeout_s", 60)))
         (unreadable.append(f"{name} ({reading.error})") if reading.error else readable.append((name, reading)))
