@@ -113,7 +113,7 @@ def test_empty_image_fails_and_a_pdf_goes_to_review(tmp_path: Path) -> None:
     (pdf / "3주차 과제1_25기_홍길동.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     (pdf / "3주차 과제2_25기_홍길동.ipynb").write_bytes(PACK.file("reference").read_bytes())
     graph = _grade("sigmoid_graph", pdf, tmp_path / "b")
-    assert graph.status == Status.NEEDS_REVIEW and "PDF" in graph.message.en
+    assert graph.status == Status.NEEDS_REVIEW and "PDF" in graph.message.en and "3주차 과제1_25기_홍길동.pdf" in graph.message.en
     assert _grade("naming", pdf, tmp_path / "b").status == Status.PASS
 
 

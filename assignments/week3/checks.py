@@ -224,13 +224,13 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             f"The task-1 image {listed} opens, but a hand-drawn computational graph cannot be graded by a program (OCR did not "
             "find y(1−y)). A session leader will look at it; 0 points until then. Make the graph (operations as nodes) and "
             "the derivation dy/dx = y(1−y) clearly visible."))
-    if pdfs:
-        listed = ", ".join(f"'{p}'" for p in pdfs)
+    if pdfs or others:  # a PDF or a HEIC/WebP photo: a person can open it, the grader does not
+        listed = ", ".join(f"'{p}'" for p in [*pdfs, *others][:MAX_LISTED])
         return result(spec, Status.NEEDS_REVIEW, Message(
-            f"과제1이 PDF({listed})로 제출되었습니다. 채점기는 PDF를 열지 않으므로 세션장이 직접 확인합니다 (그때까지 0점). "
-            "다음부터는 png/jpg 이미지로 제출해 주세요.",
-            f"Task 1 was submitted as a PDF ({listed}). The grader does not open PDFs, so a session leader will look at it "
-            "(0 points until then). Next time submit a png/jpg image."))
+            f"과제1이 png/jpg가 아닌 파일({listed})로 제출되었습니다. 채점기는 이 형식을 열지 않으므로 세션장이 직접 확인합니다 "
+            "(그때까지 0점). 다음부터는 png/jpg 이미지로 제출해 주세요.",
+            f"Task 1 was submitted as a file that is not a png/jpg ({listed}, e.g. a PDF). The grader does not open it, so "
+            "a session leader will look at it (0 points until then). Next time submit a png/jpg image."))
     problems_ko, problems_en = [], []
     for name in unreadable:
         problems_ko.append(f"'{name}'을(를) 이미지로 읽을 수 없습니다")
@@ -238,10 +238,7 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     for name in broken:
         problems_ko.append(f"'{name}'이(가) 비어 있거나 실제 이미지가 아닙니다 (0바이트이거나 손상된 파일)")
         problems_en.append(f"'{name}' is empty or not really an image (0 bytes or damaged)")
-    for name in others:
-        problems_ko.append(f"'{name}'은(는) png/jpg가 아닙니다")
-        problems_en.append(f"'{name}' is not a png/jpg")
-    if not (problems_en):
+    if not problems_en:
         problems_ko.append("과제1 이미지(3주차 과제1_기수_이름.png/jpg)가 없습니다")
         problems_en.append("the task-1 image (3주차 과제1_<cohort>_<name>.png/jpg) is missing")
     return failed(spec, "; ".join(problems_ko) + ". sigmoid 계산 그래프와 dy/dx 유도를 png/jpg로 저장해 다시 제출하세요.",
