@@ -245,3 +245,13 @@ def test_every_variant_loses_exactly_its_points(name: str, tmp_path: Path) -> No
         failing = {cid for cid in CODE_CHECKS
                    if (r := CHECKS.CHECKS[cid](ctx, PACK.check(cid))).points < r.max_points}
         assert failing == set(variants.variant(name).fails) & set(CODE_CHECKS), (seed, failing)
+
+
+def test_demo_class_repository_holds_five_students(tmp_path: Path) -> None:
+    """`grade week3` with no SOURCE grades this repository; here only its discovery (no kernel)."""
+    from grader.sources.classrepo import discover_class_repo
+
+    repo, folder = PACK.module("demo_module").build_demo_repo(tmp_path / "demo")
+    found = discover_class_repo(str(repo), folder, PACK, tmp_path / "cache", tmp_path / "subs")
+    assert sorted(s.key for s in found) == ["24기_정하늘", "25기_김민준", "25기_박지호", "25기_이서연", "25기_최유나"]
+    assert not any(s.late for s in found)
