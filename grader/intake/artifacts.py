@@ -334,9 +334,9 @@ def _choose_screenshot(files: list[_File], pack: Pack, out: _Collected) -> list[
     _note_rejected_formats(files, bool(images), "/".join(pack.artifacts.screenshot_extensions), out)
     if len(images) > 1:
         listed = note_names([f.rel for f in images])
-        out.notes.append(Message(f"이미지가 {len(images)}개 있어 모두 Playground 스크린샷으로 읽습니다 ({listed}); "
+        out.notes.append(Message(f"이미지가 {len(images)}개 있어 모두 읽습니다 ({listed}); "
                                  "하나라도 기준을 충족하면 통과입니다.",
-                                 f"Found {len(images)} images; all are read as Playground screenshots ({listed}); "
+                                 f"Found {len(images)} images; all are read ({listed}); "
                                  "one that meets the task is enough."))
     return images
 
@@ -347,8 +347,8 @@ def _note_rejected_formats(files: list[_File], have_image: bool, wanted: str, ou
     others = [f.rel for f in files if f.suffix in OTHER_IMAGE_SUFFIXES]
     out.extra["pdfs"] = tuple(pdfs)
     for rel in pdfs + others:
-        msg = Message(f"'{note_name(rel)}'은(는) 스크린샷으로 인정되지 않습니다. Playground 화면을 {wanted} 이미지로 저장해 넣어 주세요.",
-                      f"'{note_name(rel)}' is not accepted as the screenshot; save the Playground screen as a {wanted} image.")
+        msg = Message(f"'{note_name(rel)}'은(는) 이미지로 인정되지 않습니다 (채점기가 여는 형식: {wanted}). {wanted} 이미지로 저장해 넣어 주세요.",
+                      f"'{note_name(rel)}' is not accepted as an image (the grader opens {wanted}); save it as a {wanted} image.")
         (out.notes if have_image else out.problems).append(msg)
 
 
