@@ -306,6 +306,11 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
     if roster is not None:
         return discover_roster(load_roster(roster), pack, cache, materialize, deadline, extensions=extensions)
     if source is None:
+        if "demo_module" not in pack.raw:
+            from grader.sources.gitcache import SourceError
+
+            raise SourceError(Message(f"{pack.id}에는 내장 데모가 없습니다. 채점할 SOURCE(클래스 저장소, 폴더, zip)를 주세요.",
+                                      f"{pack.id} has no bundled demo; give a SOURCE to grade (class repository, folder, zip)."))
         demo = pack.module("demo_module")
         repo, demo_folder = demo.build_demo_repo(work / "demo-class-repo")
         console.print(f"no SOURCE given: grading the bundled demo class repository at {repo}")

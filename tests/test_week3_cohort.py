@@ -101,10 +101,14 @@ def test_variant_loses_exactly_its_checks(week3_run: tuple[dict, dict], name: st
 
 
 def test_blank_template_is_graded_not_crashed(week3_run: tuple[dict, dict]) -> None:
+    """Every blank is `...`: each code check fails with a message; the plot cell still draws
+    an empty figure (the training loop stopped at once), which only a leader can call."""
     result = week3_run[0][key(TEMPLATE)]
     code = {c.id: c for c in result.checks if c.id not in SUBMISSION_CHECKS}
+    curves = code.pop("loss_curves")
     assert result.status == "graded" and all(c.status == Status.FAIL for c in code.values()), {
         k: (c.status, c.message.en[:120]) for k, c in code.items()}
+    assert curves.status != Status.PASS and curves.points == 0
 
 
 @have_bundles

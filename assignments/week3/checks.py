@@ -36,6 +36,8 @@ ATOL, RTOL = 1e-6, 1e-4
 GRAD_RTOL = 1e-4  # backprop vs central differences (h = 1e-5) on float64
 LR, MOMENTUM, STEPS = 0.1, 0.9, 4
 NET_SIZES = (6, 5, 4)
+MAX_LISTED = 8  # file names listed in one message
+MAX_OCR_IMAGES = 4  # task-1 images read per submission (OCR costs seconds each)
 
 
 def _sibling(name: str):
@@ -163,8 +165,11 @@ def check_naming(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             bad_en.append(f"'{found}' → '{expected}'")
     if not bad_en:
         return passed(spec, "파일 이름이 모두 규칙에 맞습니다.", "Every file name follows the convention.")
-    return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko) + ".",
-                  "File names that do not follow the convention (found → correct): " + "; ".join(bad_en) + ".")
+    more = len(bad_en) - MAX_LISTED
+    tail_ko, tail_en = (f"; 외 {more}개", f"; and {more} more") if more > 0 else ("", "")
+    return failed(spec, "파일 이름이 규칙과 다릅니다 (현재 → 올바른 이름): " + "; ".join(bad_ko[:MAX_LISTED]) + tail_ko + ".",
+                  "File names that do not follow the convention (found → correct): " + "; ".join(bad_en[:MAX_LISTED])
+                  + tail_en + ".")
 
 
 def check_artifacts(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
@@ -201,7 +206,7 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     others = _files_of(intake, image_task.OTHER_IMAGE_SUFFIXES)
     readable: list[tuple[str, object]] = []
     unreadable: list[str] = []
-    for path, name in zip(images, names):
+    for path, name in list(zip(images, names))[:MAX_OCR_IMAGES]:
         reading = image_task.read_image(path, "ocr", int(cfg.get("max_pixels", 40_000_000)),
                                         float(cfg.get("ocr_timeout_s", 60)))
         (unreadable.append(f"{name} ({reading.error})") if reading.error else readable.append((name, reading)))
@@ -219,13 +224,13 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             f"The task-1 image {listed} opens, but a hand-drawn computational graph cannot be graded by a program (OCR did not "
             "find y(1−y)). A session leader will look at it; 0 points until then. Make the graph (operations as nodes) and "
             "the derivation dy/dx = y(1−y) clearly visible."))
-    if pdfs:
-        listed = ", ".join(f"'{p}'" for p in pdfs)
+    if pdfs or others:  # a PDF or a HEIC/WebP photo: a person can open it, the grader does not
+        listed = ", ".join(f"'{p}'" for p in [*pdfs, *others][:MAX_LISTED])
         return result(spec, Status.NEEDS_REVIEW, Message(
-            f"과제1이 PDF({listed})로 제출되었습니다. 채점기는 PDF를 열지 않으므로 세션장이 직접 확인합니다 (그때까지 0점). "
-            "다음부터는 png/jpg 이미지로 제출해 주세요.",
-            f"Task 1 was submitted as a PDF ({listed}). The grader does not open PDFs, so a session leader will look at it "
-            "(0 points until then). Next time submit a png/jpg image."))
+            f"과제1이 png/jpg가 아닌 파일({listed})로 제출되었습니다. 채점기는 이 형식을 열지 않으므로 세션장이 직접 확인합니다 "
+            "(그때까지 0점). 다음부터는 png/jpg 이미지로 제출해 주세요.",
+            f"Task 1 was submitted as a file that is not a png/jpg ({listed}, e.g. a PDF). The grader does not open it, so "
+            "a session leader will look at it (0 points until then). Next time submit a png/jpg image."))
     problems_ko, problems_en = [], []
     for name in unreadable:
         problems_ko.append(f"'{name}'을(를) 이미지로 읽을 수 없습니다")
@@ -233,10 +238,7 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     for name in broken:
         problems_ko.append(f"'{name}'이(가) 비어 있거나 실제 이미지가 아닙니다 (0바이트이거나 손상된 파일)")
         problems_en.append(f"'{name}' is empty or not really an image (0 bytes or damaged)")
-    for name in others:
-        problems_ko.append(f"'{name}'은(는) png/jpg가 아닙니다")
-        problems_en.append(f"'{name}' is not a png/jpg")
-    if not (problems_en):
+    if not problems_en:
         problems_ko.append("과제1 이미지(3주차 과제1_기수_이름.png/jpg)가 없습니다")
         problems_en.append("the task-1 image (3주차 과제1_<cohort>_<name>.png/jpg) is missing")
     return failed(spec, "; ".join(problems_ko) + ". sigmoid 계산 그래프와 dy/dx 유도를 png/jpg로 저장해 다시 제출하세요.",
