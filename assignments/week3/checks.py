@@ -199,8 +199,8 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     broken image fails with what to do."""
     cfg = ctx.pack.raw.get("image_task", {})
     intake = ctx.intake
-    images = [Path(p) for p in intake.extra.get("screenshot_candidates", ()) if Path(p).is_file()]
-    names = list(intake.extra.get("screenshot_names", ())) or [p.name for p in images]
+    images = [Path(p) for p in intake.extra.get("image_candidates", ()) if Path(p).is_file()]
+    names = list(intake.extra.get("image_names", ())) or [p.name for p in images]
     pdfs = list(intake.extra.get("pdfs", ())) or _files_of(intake, (".pdf",))
     broken = [f for f in _files_of(intake, image_task.IMAGE_SUFFIXES) if f not in names]
     others = _files_of(intake, image_task.OTHER_IMAGE_SUFFIXES)
