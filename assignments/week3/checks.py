@@ -224,6 +224,11 @@ def check_sigmoid_graph(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             f"The task-1 image {listed} opens, but a hand-drawn computational graph cannot be graded by a program (OCR did not "
             "find y(1−y)). A session leader will look at it; 0 points until then. Make the graph (operations as nodes) and "
             "the derivation dy/dx = y(1−y) clearly visible."))
+    if unreadable:  # a real image file the reader gave up on (time limit on a busy machine…): a person can look
+        listed = ", ".join(f"'{n}'" for n in unreadable[:MAX_LISTED])
+        return result(spec, Status.NEEDS_REVIEW, Message(
+            f"과제1 이미지 {listed}를 채점기가 읽지 못했습니다. 세션장이 직접 확인합니다 (그때까지 0점).",
+            f"The grader could not read the task-1 image {listed}; a session leader will look at it (0 points until then)."))
     if pdfs or others:  # a PDF or a HEIC/WebP photo: a person can open it, the grader does not
         listed = ", ".join(f"'{p}'" for p in [*pdfs, *others][:MAX_LISTED])
         return result(spec, Status.NEEDS_REVIEW, Message(
@@ -462,7 +467,13 @@ def check_network_gradient(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     if missing:
         return failed(spec, f"gradient()가 W1, b1, W2, b2의 기울기를 올바른 모양으로 반환하지 않았습니다: {', '.join(missing)}.",
                       f"gradient() did not return gradients of W1, b1, W2, b2 with the right shapes: {', '.join(missing)}.")
-    if worst <= 1e-3 or all(_close(probe.arrays.get(f"grad_{k}"), truth[k], rtol=1e-3, atol=1e-6) for k in truth):
+    # Elementwise relative error is fragile where an element is near 0 (float rounding of the
+    # student's arithmetic reached 1.1e-3 on a correct real notebook); a backward bug (mask,
+    # dW, the 1/batch) is off by a fraction of the gradient's own scale, so compare to that too.
+    scaled = all(np.abs(probe.arrays[f"grad_{k}"] - truth[k]).max() <= 1e-2 * np.abs(truth[k]).max() + 1e-6
+                 for k in truth)
+    if worst <= 1e-3 or scaled or all(_close(probe.arrays.get(f"grad_{k}"), truth[k], rtol=1e-3, atol=1e-6)
+                                      for k in truth):
         return passed(spec, f"역전파 기울기가 수치 미분과 일치합니다 (최대 상대 오차 {worst:.1e}).",
                       f"Backpropagated gradients match the numerical gradient (max relative error {worst:.1e}).")
     note_ko = note_en = ""
