@@ -108,6 +108,8 @@ class Grader:
             lanes, self._lanes = self._lanes, []
         for lane in lanes:
             lane.close()
+        if self.runner is not None:
+            self.runner.close()
 
     def grade(self, submission: Submission) -> SubmissionResult:
         started = time.monotonic()

@@ -241,8 +241,8 @@ pack = load_pack("week2")
 runner = NotebookRunner(Runtime(Path(RUNTIME)), pack.limits)
 made, lock = [], threading.Lock()
 create = kmod._Workspace.create.__func__
-def recording(cls, *args):
-    ws = create(cls, *args)
+def recording(cls, *args, **kwargs):
+    ws = create(cls, *args, **kwargs)
     with lock:  # two worker threads record; one writer at a time, the file replaced whole
         made.append(str(ws.root))
         Path(LOG + ".tmp").write_text(json.dumps(made))

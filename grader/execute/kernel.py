@@ -11,6 +11,7 @@ has no network (not even the host's loopback).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -34,9 +35,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_hook
 from nbformat import NotebookNode
-from traitlets import DottedObjectName, Integer, List, Type, Unicode, default
+from traitlets import Any as AnyTrait, DottedObjectName, Integer, List, Type, Unicode, default
 
 from grader.execute import sandbox
+from grader.execute import forked
+from grader.execute.forked import ForkError, ForkServer
 from grader.execute.probe_process import HOST_SOURCE, ProbeChannel
 from grader.models import CellRun, Execution  # noqa: F401  (the stage's types; re-exported)
 from grader.pack import Limits
@@ -74,6 +77,7 @@ class SandboxKernelManager(AsyncKernelManager):
     runtime_python = Unicode().tag(config=True)
     zygote_config = Unicode().tag(config=True)  # JSON for zygote.py: what to import, the probe pipes
     max_message_bytes = Integer(0).tag(config=True)
+    spawn = AnyTrait(None, allow_none=True)  # with a fork server: (kernel_args) -> ForkedProcess
     client_class = DottedObjectName("grader.execute.kernel.CappedKernelClient")
     client_factory = Type(CappedKernelClient, klass=CappedKernelClient)
 
@@ -86,6 +90,15 @@ class SandboxKernelManager(AsyncKernelManager):
         super().write_connection_file(**kwargs)
         if self.connection_file and os.path.exists(self.connection_file):
             sandbox.give_to_sandbox(Path(self.connection_file))
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        """With a fork server, the kernel is forked by it instead of launched by a command."""
+        if self.spawn is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = await asyncio.to_thread(self.spawn, ["-f", self.connection_file])
+        provisioner = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
+        self._reconcile_connection_info(provisioner.connection_info)
 
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
@@ -236,10 +249,13 @@ class _Workspace:
     quota: bool = False
 
     @classmethod
-    def create(cls, limits: Limits | None = None) -> "_Workspace":
+    def create(cls, limits: Limits | None = None, parent: Path | None = None) -> "_Workspace":
+        """parent: the fork server's jobs folder (its kernels traverse to their own folders)."""
         # Short path: ipc socket names must fit in 107 bytes.
-        root = Path(tempfile.mkdtemp(prefix="kg-", dir="/tmp"))
+        root = Path(tempfile.mkdtemp(prefix="kg-", dir=str(parent or "/tmp")))
         quota = sandbox.quota_tmpfs(root, limits) if limits is not None else False
+        if parent is not None:
+            os.chmod(root, 0o711)
         work, comm = root / "work", root / "comm"
         try:
             work.mkdir()
@@ -355,6 +371,8 @@ def teardown_all(stop: bool = True) -> int:
             kernel.kill()
         except Exception:
             pass
+    if stop:
+        forked.teardown_all()
     return len(live)
 
 
@@ -411,11 +429,13 @@ class NotebookRunner:
     """Execute one notebook in a fresh sandboxed kernel."""
 
     def __init__(self, runtime: Runtime, limits: Limits, threads: int = 1, preload: tuple[str, ...] = (),
-                 startup: str = "", shims: bool = False, probes: bool = False) -> None:
+                 startup: str = "", shims: bool = False, probes: bool = False, fork: bool = True) -> None:
         """preload: modules the sandbox imports before the kernel starts (zygote.py);
         startup: code run silently in every kernel before the notebook (the pack's tuning);
         shims: put grader/execute/shims (an instant `pip` for what is installed) first on PATH;
-        probes: fork a walled-off probe process in each kernel's sandbox (LiveKernel.probe)."""
+        probes: fork a walled-off probe process in each kernel's sandbox (LiveKernel.probe);
+        fork: fork every kernel from one fork server (fork_server.py) that imported the
+        modules once, when this machine allows it (else each kernel's sandbox imports them)."""
         self.runtime = runtime
         self.limits = limits
         self.threads = threads
@@ -423,6 +443,38 @@ class NotebookRunner:
         self.startup = startup
         self.shims = shims
         self.probes = probes
+        self.fork = fork and not os.environ.get("KUBIG_NO_FORK_SERVER")
+        self.fork_problem = ""  # why the fork server is not used, once it was tried
+        self._server: ForkServer | None = None
+        self._server_lock = threading.Lock()
+
+    def fork_server(self) -> ForkServer | None:
+        """The running fork server (started on first use), or None when it cannot be used."""
+        if not self.fork:
+            return None
+        with self._server_lock:
+            if self._server is not None and self._server.process.poll() is None:
+                return self._server
+            if self._server is not None:  # it died: one restart, then kernels of their own
+                self._server.close()
+                self._server, self.fork = None, False
+                self.fork_problem = "the fork server stopped"
+                return None
+            try:
+                self._server = ForkServer.start(self.runtime, self.limits, self.threads, self.preload,
+                                                extra_ro=(SHIMS,) if self.shims else (),
+                                                shims=SHIMS if self.shims else None)
+            except (ForkError, OSError) as exc:
+                self.fork, self.fork_problem = False, str(exc)[:300]
+                return None
+            return self._server
+
+    def close(self) -> None:
+        """Stop the fork server (kernels it forked are stopped by their own LiveKernel)."""
+        with self._server_lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.close()
 
     def run(self, nb: NotebookNode, files_dir: Path | None, lane: KernelLane | None = None,
             after: AfterCells | None = None) -> tuple[Execution, NotebookNode]:
@@ -444,11 +496,12 @@ class NotebookRunner:
         started = time.monotonic()
         if _STOPPING.is_set():
             raise GraderStopping("the grader is stopping")
-        ws = _Workspace.create(self.limits)
+        server = await asyncio.to_thread(self.fork_server)
+        ws = _Workspace.create(self.limits, parent=server.jobs if server is not None else None)
         cgroups = sandbox.make_cgroups(self.limits)
         pipes: list[int] = []
         try:
-            prefix, env, isolation = self._launch(ws, cgroups)
+            prefix, env, isolation = self._launch(ws, cgroups) if server is None else ([], {}, "full")
             config: dict[str, Any] = {"preload": list(self.preload)}
             launch: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": str(ws.work)}
             if self.probes:
@@ -467,6 +520,11 @@ class NotebookRunner:
                 ip=str(ws.comm / "k"),
                 connection_file=str(ws.comm / "kernel.json"),
             )
+            if server is not None:
+                probe = {k: config[k] for k in ("read_trees", "probe_source", "preload")} if self.probes else None
+                probe_fds = (config["probe_out"], config["probe_in"]) if self.probes else None
+                km.spawn = functools.partial(server.spawn, ws.work, ws.comm, cgroups=cgroups,
+                                             tmp_mb=int(self.limits.disk_mb), probe=probe, probe_fds=probe_fds)
             if env:
                 launch["env"] = env
             await asyncio.wait_for(km.start_kernel(**launch), 60)

@@ -44,7 +44,7 @@ class Mounts:
     """Host paths the kernel may see. Read-only ones appear at the same path inside."""
 
     python_prefixes: tuple[Path, ...]
-    workdir: Path  # writable, the notebook's working directory (/sandbox/work inside)
+    workdir: Path | None  # writable, the notebook's working directory (/sandbox/work inside; None: an empty one)
     comm: Path  # writable, kernel sockets and probe files (same path inside)
     data: Path | None = None  # read-only, appears as /sandbox/data (the notebook's ../data)
     extra_ro: tuple[Path, ...] = ()
@@ -247,7 +247,10 @@ def bwrap_args(exe: str, mounts: Mounts, env: dict[str, str], mpl_cache: Path | 
     if mpl_cache is not None and mpl_cache.is_dir():
         for f in sorted(mpl_cache.glob("fontlist-*.json")):
             args += ["--ro-bind", str(f), f"/tmp/mpl/{f.name}"]
-    args += ["--bind", str(mounts.workdir), str(SANDBOX_ROOT / "work")]
+    if mounts.workdir is not None:
+        args += ["--bind", str(mounts.workdir), str(SANDBOX_ROOT / "work")]
+    else:  # the fork server: each kernel it forks binds its own folder here
+        args += ["--dir", str(SANDBOX_ROOT / "work")]
     args += ["--bind", str(mounts.comm), str(mounts.comm)]
     if mounts.data is not None:
         args += ["--ro-bind", str(mounts.data), str(SANDBOX_ROOT / "data")]

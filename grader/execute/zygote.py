@@ -103,29 +103,45 @@ def probe_child(config: dict) -> None:
     host["serve_or_report"](out, list(config.get("preload", ())))
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
-    kernel_args = sys.argv[2:]
-    non_dumpable()
-    sys.dont_write_bytecode = True
+def preload(names) -> None:
+    """Import the pack's modules (an import error is left for the notebook to meet itself)."""
     import importlib
 
-    for name in config.get("preload", ()):
+    for name in names:
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the notebook will meet the same error itself
+        except Exception:  # noqa: BLE001
             pass
-    if config.get("probe_out") is not None:
-        if os.fork() == 0:
-            probe_child(config)
-        os.close(int(config["probe_out"]))
-        os.close(int(config["probe_in"]))
+
+
+def start_probe(config: dict) -> None:
+    """Fork the walled-off probe process when CONFIG names a probe channel; close our ends."""
+    if config.get("probe_out") is None:
+        return
+    if os.fork() == 0:
+        probe_child(config)
+    os.close(int(config["probe_out"]))
+    os.close(int(config["probe_in"]))
+
+
+def become_kernel(kernel_args: list) -> None:
+    """Become the ipykernel, as ``python -m ipykernel_launcher KERNEL_ARGS`` would."""
     if sys.path and sys.path[0] == "":  # as ipykernel_launcher does
         del sys.path[0]
     sys.argv = ["ipykernel_launcher", *kernel_args]
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    kernel_args = sys.argv[2:]
+    non_dumpable()
+    sys.dont_write_bytecode = True
+    preload(config.get("preload", ()))
+    start_probe(config)
+    become_kernel(kernel_args)
 
 
 if __name__ == "__main__":
