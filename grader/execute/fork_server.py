@@ -23,9 +23,9 @@ The server never runs student code and never reads what a kernel writes.
 
 import ctypes
 import fcntl
-import glob
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -33,7 +33,8 @@ import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x1000, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x1, 0x2, 0x4, 0x8, 0x20
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = 0x400, 0x800, 0x1000, 0x4000, 0x40000, 0x200000
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 38, 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
 SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
@@ -76,25 +77,48 @@ def loopback_up() -> None:
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH", b"lo", IFF_UP | IFF_LOOPBACK | IFF_RUNNING))
 
 
-def own_filesystem(lib, work: str, comm: str, tmp_mb: int, fonts: dict) -> None:
-    """Replace /tmp, /dev/shm and /proc; bind back only this job's work and comm folders."""
+def _mounts_under(folder: str, skip: str) -> list:
+    """Mount points below folder (outermost first; none inside skip), from /proc/self/mountinfo."""
+    points = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point.startswith(folder + "/") and point != skip and not point.startswith(skip + "/"):
+                points.append(point)
+    points.sort(key=lambda p: (p.count("/"), p))
+    return [p for p in points if not any(p.startswith(q + "/") for q in points if q != p)]
+
+
+def own_filesystem(lib, work: str, comm: str, lane: str, tmp_mb: int) -> None:
+    """Replace /tmp, /dev/shm and /proc with the kernel's own; of the server's /tmp keep only
+    what is mounted there read-only (the runtime or data when they live under /tmp, the font
+    cache) and, of the lane where every job's folder lies, only this job's comm folder; bind
+    this job's work folder at /sandbox/work."""
     _mount(lib, None, "/", None, MS_REC | MS_PRIVATE)
+    keep = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _mounts_under("/tmp", lane)}
+    keep[comm] = os.open(comm, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     work_fd = os.open(work, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    comm_fd = os.open(comm, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         size = f"size={int(tmp_mb)}m," if tmp_mb else ""
         _mount(lib, "kubig-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{size}mode=1777")
         for folder in ("/tmp/home", "/tmp/mpl"):
-            os.mkdir(folder, 0o700)
-        for name, data in fonts.items():  # matplotlib's font cache, built with the runtime
-            with open(f"/tmp/mpl/{name}", "wb") as fh:
-                fh.write(data)
-        os.makedirs(comm, 0o700)
-        _mount(lib, f"/proc/self/fd/{comm_fd}", comm, None, MS_BIND)
+            os.makedirs(folder, 0o700, exist_ok=True)
+        for point, fd in keep.items():
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(point, 0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(point), 0o755, exist_ok=True)
+                open(point, "a").close()
+            _mount(lib, f"/proc/self/fd/{fd}", point, None, MS_BIND | MS_REC)
+            if point != comm:  # read-only as it was (its other flags kept: they are locked)
+                flags = os.statvfs(point).f_flag
+                kept = flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+                kept |= MS_RELATIME if flags & os.ST_RELATIME else 0
+                _mount(lib, None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | kept)
         _mount(lib, f"/proc/self/fd/{work_fd}", WORK, None, MS_BIND)
     finally:
-        os.close(work_fd)
-        os.close(comm_fd)
+        for fd in (*keep.values(), work_fd):
+            os.close(fd)
     _mount(lib, "kubig-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"{size}mode=1777")
     _mount(lib, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
@@ -123,7 +147,7 @@ def _close_all_but(keep) -> None:
     os.closerange(start, 1 << 16)
 
 
-def self_test(fonts: dict) -> str:
+def self_test(lane: str) -> str:
     """'' when a kernel's namespaces, mounts and dropped capabilities can be built here, else why not."""
     read, write = os.pipe()
     pid = os.fork()
@@ -135,7 +159,7 @@ def self_test(fonts: dict) -> str:
             if os.fork() == 0:
                 try:
                     os.makedirs("/tmp/kubig-self-test", exist_ok=True)
-                    own_filesystem(lib, "/tmp/kubig-self-test", "/tmp/kubig-self-test", 1, fonts)
+                    own_filesystem(lib, "/tmp/kubig-self-test", "/tmp/kubig-self-test", lane, 1)
                     drop_capabilities(lib)
                     os._exit(0)
                 except BaseException as exc:  # noqa: BLE001
@@ -154,7 +178,7 @@ def self_test(fonts: dict) -> str:
     return "" if code == 0 else (said or f"exit status {code}")
 
 
-def kernel_child(job: dict, fds: list, zygote: dict, fonts: dict) -> None:
+def kernel_child(job: dict, fds: list, zygote: dict, config: dict) -> None:
     """The forked child: isolate, become pid 1 of a new namespace, fork the kernel (never returns)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fds[0])
@@ -167,7 +191,7 @@ def kernel_child(job: dict, fds: list, zygote: dict, fonts: dict) -> None:
         sock.send(b"pid")  # the grader reads our pid from the credentials and fills the cgroups
         if sock.recv(16) != b"go":
             os._exit(1)
-        own_filesystem(lib, job["work"], job["comm"], int(job.get("tmp_mb") or 0), fonts)
+        own_filesystem(lib, job["work"], job["comm"], config["lane"], int(job.get("tmp_mb") or 0))
         loopback_up()
         drop_capabilities(lib)
         zygote["non_dumpable"]()
@@ -238,11 +262,7 @@ def main() -> None:
     zygote["non_dumpable"]()
     sys.dont_write_bytecode = True
     zygote["preload"]([*config.get("preload", ()), "ipykernel.kernelapp"])
-    fonts = {}
-    for path in glob.glob("/tmp/mpl/fontlist-*.json"):
-        with open(path, "rb") as fh:
-            fonts[os.path.basename(path)] = fh.read()
-    problem = self_test(fonts)
+    problem = self_test(config["lane"])
     control.send(json.dumps({"ready": not problem, "problem": problem}).encode())
     if problem:
         return
@@ -259,7 +279,7 @@ def main() -> None:
             continue
         if os.fork() == 0:
             control.close()
-            kernel_child(job, fds, zygote, fonts)
+            kernel_child(job, fds, zygote, config)
         for fd in fds:
             os.close(fd)
 

@@ -128,7 +128,7 @@ class ForkServer:
             env = sandbox.sandbox_env(mounts, runtime.bin, threads)
             if shims is not None:
                 env["PATH"] = f"{shims}:{env['PATH']}"
-            config = {"control": theirs.fileno(), "preload": list(preload),
+            config = {"control": theirs.fileno(), "preload": list(preload), "lane": str(root),
                       "zygote_source": ZYGOTE_SOURCE.read_text(encoding="utf-8")}
             cmd = sandbox.limit_args(limits, cgroups) + sandbox.bwrap_args(
                 exe, mounts, env, runtime.mplconfig, tmp_mb=int(limits.disk_mb))
