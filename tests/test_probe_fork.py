@@ -112,11 +112,14 @@ PROBES = textwrap.dedent("""\
     """)
 
 
-@pytest.fixture(scope="module")
-def graded(runtime, test_pack):
+@pytest.fixture(scope="module", params=[True, False], ids=["fork-server", "own-sandbox"])
+def graded(runtime, test_pack, request):
+    """The same notebook and probes in a kernel forked by the fork server, and in a kernel
+    whose sandbox imported the modules itself (the fallback where nested namespaces are refused)."""
     if not sandbox.bwrap_available():
         pytest.skip("bubblewrap is not available: the probe process runs in a sandbox of its own")
-    runner = NotebookRunner(runtime, test_pack.limits, threads=1, preload=("numpy",), probes=True)
+    runner = NotebookRunner(runtime, test_pack.limits, threads=1, preload=("numpy",), probes=True,
+                            fork=request.param)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK])
     seen: dict = {}
 
@@ -126,12 +129,19 @@ def graded(runtime, test_pack):
             seen["report"] = channel.run(PROBES, tuple(STUDENT), {"x": np.arange(3.0)}, {}, probe_seconds=10,
                                          budget_s=60)
 
-    execution, nb = runner.run(nb, None, after=after)
+    try:
+        execution, nb = runner.run(nb, None, after=after)
+        seen["forked"] = runner.fork_server() is not None
+    finally:
+        runner.close()
+    if request.param and not seen["forked"]:
+        pytest.skip(f"this machine cannot run the fork server: {runner.fork_problem}")
     return execution, nb, seen
 
 
-def test_the_probe_process_is_forked_in_the_kernels_sandbox_and_works(graded) -> None:
+def test_the_probe_process_is_forked_in_the_kernels_sandbox_and_works(graded, request) -> None:
     execution, nb, seen = graded
+    assert seen["forked"] == ("fork-server" in request.node.callspec.id), "the kernel was not started the way asked"
     assert execution.status == "ok" and all(c.status == "ok" for c in execution.cells), execution
     assert "planted" in nb.cells[0].outputs[0]["text"]
     assert seen["channel"] is not None, "the kernel's sandbox should have forked a walled-off probe process"

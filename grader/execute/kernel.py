@@ -455,19 +455,23 @@ class NotebookRunner:
         with self._server_lock:
             if self._server is not None and self._server.process.poll() is None:
                 return self._server
-            if self._server is not None:  # it died: one restart, then kernels of their own
+            if self._server is not None:  # it died: from now on each kernel gets a sandbox of its own
                 self._server.close()
-                self._server, self.fork = None, False
-                self.fork_problem = "the fork server stopped"
+                self._server = None
+                self.give_up_forking("the fork server stopped")
                 return None
             try:
                 self._server = ForkServer.start(self.runtime, self.limits, self.threads, self.preload,
                                                 extra_ro=(SHIMS,) if self.shims else (),
                                                 shims=SHIMS if self.shims else None)
             except (ForkError, OSError) as exc:
-                self.fork, self.fork_problem = False, str(exc)[:300]
+                self.give_up_forking(str(exc))
                 return None
             return self._server
+
+    def give_up_forking(self, why: str) -> None:
+        """Start no more kernels from the fork server (those it forked keep running)."""
+        self.fork, self.fork_problem = False, why[:300]
 
     def close(self) -> None:
         """Stop the fork server (kernels it forked are stopped by their own LiveKernel)."""
@@ -492,7 +496,15 @@ class NotebookRunner:
 
     async def start_kernel(self) -> LiveKernel:
         """Boot a sandboxed kernel in a fresh workspace, its modules imported (and, with
-        probes, a probe process forked from that state before any notebook code exists)."""
+        probes, a probe process forked from that state before any notebook code exists):
+        forked by the fork server, or (when it cannot fork this one) in a sandbox of its own."""
+        try:
+            return await self._start_kernel()
+        except ForkError as exc:
+            self.give_up_forking(str(exc))
+            return await self._start_kernel()
+
+    async def _start_kernel(self) -> LiveKernel:
         started = time.monotonic()
         if _STOPPING.is_set():
             raise GraderStopping("the grader is stopping")
