@@ -42,7 +42,8 @@ FIRST = [
             threading.Thread(target=serve, args=(s,), daemon=True).start()
         with open("ready.txt", "w") as fh:  # the test waits for this file (host side)
             json.dump({"pid": os.getpid(), "connection_file": sys.argv[sys.argv.index("-f") + 1]}, fh)""" % PORT),
-    "import time\ntime.sleep(40)",
+    # alive until the test has run the second kernel (it writes release.txt here), whatever the machine's speed
+    "import os, time\nwhile not os.path.exists('release.txt'):\n    time.sleep(0.1)\nprint('released')",
 ]
 
 SECOND = textwrap.dedent("""\
@@ -114,7 +115,10 @@ def siblings(runtime, test_pack):
         second_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
             SECOND % (str(work), str(comm), info["pid"], PORT))])
         second, second_out = runner.run(second_nb, None)
+        (work / "release.txt").write_text("done")
     finally:
+        for job in server.jobs.glob("*/work"):
+            (job / "release.txt").write_text("done")  # never leave the first kernel waiting
         thread.join(120)
         runner.close()
     tried = json.loads(second_out.cells[0].outputs[0]["text"])
@@ -124,6 +128,8 @@ def siblings(runtime, test_pack):
 def test_both_kernels_came_from_the_fork_server_and_ran(siblings) -> None:
     (first, first_nb), second, tried, _ = siblings
     assert first.status == "ok" and second.status == "ok", (first, second)
+    # the first kernel was alive (and released) only after the second had tried everything
+    assert first_nb.cells[1].outputs[0]["text"] == "released\n"
     assert first.isolation == second.isolation == "full"
     assert tried["pid"] == 2, "a forked kernel is pid 2 of its own pid namespace (pid 1 reaps)"
 
