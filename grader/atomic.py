@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +60,34 @@ def write_json_atomic(path: str | Path, obj: Any, indent: int | None = 2) -> Pat
     """Write obj as UTF-8 JSON (non-ASCII kept readable) atomically."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent, default=str)
     return write_text_atomic(path, text + "\n")
+
+
+def write_folder_atomic(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Replace the folder (or file) target by a folder that fill(tmp) wrote into a temporary
+    sibling; a failure leaves target as it was and no temporary folder behind."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name[:60]}.", suffix=".tmp", dir=target.parent))
+    try:
+        fill(tmp)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def remove_all_but(folder: Path, keep: str) -> None:
+    """Remove every entry of folder except the one named keep (entries of earlier runs)."""
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.name == keep:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                child.unlink()

@@ -10,14 +10,11 @@ each judged by the naming rule (`Submission.extra["parts"]`). A pack with one pa
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.atomic import remove_all_but, write_folder_atomic
 from grader.intake.naming import pattern_index
 from grader.pack import Pack
 from grader.sources.gitcache import CachedRepo
@@ -49,22 +46,13 @@ def materialize_group(repo: CachedRepo, versions: list[Version], key: str, mater
     folder = Path(materialize_dir) / safe_component(key)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_component(key)
-    tmp = Path(tempfile.mkdtemp(prefix=".group.", suffix=".tmp", dir=folder))
-    try:
+
+    def fill(tmp: Path) -> None:
         for v in versions:
             (tmp / safe_component(v.path.rsplit("/", 1)[-1])).write_bytes(repo.read_blob(v.sha))
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for child in folder.iterdir():
-        if child.name != target.name:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+    write_folder_atomic(target, fill)
+    remove_all_but(folder, target.name)
     return target
 
 

@@ -20,20 +20,16 @@ several git authors uploaded under one student's name) and the review flags.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from grader.atomic import write_bytes_atomic
+from grader.atomic import remove_all_but, write_bytes_atomic, write_folder_atomic
 from grader.intake.naming import parse_name
 from grader.models import Message, Submission
 from grader.pack import Pack
@@ -346,19 +342,6 @@ def content_id(repo: CachedRepo, kind: str, sha: str, cache: dict[str, str]) -> 
     return cache[sha]
 
 
-def _clear_except(folder: Path, keep: str) -> None:
-    if not folder.is_dir():
-        return
-    for child in folder.iterdir():
-        if child.name == keep:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                child.unlink()
-
-
 def _safe_relpath(path: str) -> Path | None:
     parts = path.split("/")
     if any(p in ("", ".", "..", ".git") for p in parts) or is_ignored(path):
@@ -380,8 +363,7 @@ def materialize(repo: CachedRepo, version: Version, key: str, materialize_dir: P
     if version.kind == "blob":
         write_bytes_atomic(target, repo.read_blob(version.sha))
     else:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name[:60]}.", suffix=".tmp", dir=folder))
-        try:
+        def fill(tmp: Path) -> None:
             for entry in repo.ls_tree(version.sha):
                 rel = _safe_relpath(entry.path)
                 if rel is None or entry.type != "blob" or entry.mode not in ("100644", "100755"):
@@ -389,15 +371,9 @@ def materialize(repo: CachedRepo, version: Version, key: str, materialize_dir: P
                 out = tmp / rel
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(repo.read_blob(entry.sha))
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
-                target.unlink()
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    _clear_except(folder, name)
+
+        write_folder_atomic(target, fill)
+    remove_all_but(folder, name)
     return target
 
 
