@@ -12,41 +12,23 @@ grader's validation images, whose labels nothing inside a sandbox can look up.
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from sklearn.datasets import load_digits
+
+from grader.standin import upscale_digit, write_idx
 
 TEST_FRACTION = 0.2
 HIDDEN_COUNT = 240
 SEED = 20250916
 
 
-def _upscale(img8: np.ndarray) -> np.ndarray:
-    """One 8×8 image with values 0..16 → 28×28 uint8, digit in a 20×20 box like MNIST."""
-    small = Image.fromarray((img8 * (255.0 / 16.0)).astype(np.uint8), mode="L")
-    big = np.asarray(small.resize((20, 20), Image.BILINEAR))
-    out = np.zeros((28, 28), dtype=np.uint8)
-    out[4:24, 4:24] = big
-    return out
-
-
-def _write_idx(path: Path, array: np.ndarray) -> None:
-    """idx3 (images) or idx1 (labels), big-endian header, as torchvision reads them."""
-    magic = 0x0803 if array.ndim == 3 else 0x0801
-    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(header + array.astype(np.uint8).tobytes())
-    tmp.replace(path)
-
-
 def build(dest: Path, hidden: Path) -> dict:
     """Write the stand-in under dest/FashionMNIST/raw (train, t10k) and the hidden split under
     hidden/FashionMNIST/raw (t10k file names); return a summary."""
     digits = load_digits()
-    images = np.stack([_upscale(im) for im in digits.images])
+    images = np.stack([upscale_digit(im) for im in digits.images])
     labels = digits.target.astype(np.uint8)
     order = np.random.default_rng(SEED).permutation(len(labels))
     held, rest = order[:HIDDEN_COUNT], order[HIDDEN_COUNT:]
@@ -56,7 +38,7 @@ def build(dest: Path, hidden: Path) -> dict:
         raw = folder / "FashionMNIST" / "raw"
         raw.mkdir(parents=True, exist_ok=True)
         for name, rows in splits.items():
-            _write_idx(raw / f"{name}-images-idx3-ubyte", images[rows])
-            _write_idx(raw / f"{name}-labels-idx1-ubyte", labels[rows])
+            write_idx(raw / f"{name}-images-idx3-ubyte", images[rows])
+            write_idx(raw / f"{name}-labels-idx1-ubyte", labels[rows])
     return {"source": "sklearn digits upscaled to 28x28", "train": int(len(train)), "test": int(len(test)),
             "hidden": int(len(held))}

@@ -7,21 +7,14 @@ extra code cells appended at the end, with the checks it is expected to fail.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from grader.notebook_variants import Variant, apply_variant
+
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class Variant:
-    replace: tuple[tuple[str, str], ...] = ()
-    append: tuple[str, ...] = ()
-    fails: tuple[str, ...] = ()  # checks expected not to pass (besides naming/artifacts/playground)
 
 
 BUGS: dict[str, Variant] = {
@@ -160,18 +153,8 @@ def reference() -> NotebookNode:
 
 
 def make_notebook(variant: Variant) -> NotebookNode:
-    """The reference notebook with the variant's replacements and appended cells."""
-    nb = copy.deepcopy(reference())
-    for old, new in variant.replace:
-        hits = [c for c in nb.cells if old in c.source]
-        if len(hits) != 1:
-            raise ValueError(f"replacement target must occur in exactly one cell: {old!r} ({len(hits)})")
-        hits[0].source = hits[0].source.replace(old, new, 1)
-    for i, src in enumerate(variant.append):
-        cell = nbformat.v4.new_code_cell(src)
-        cell["id"] = f"extra-{i}"
-        nb.cells.append(cell)
-    return nb
+    """The reference notebook with the variant's replacements (and appended cells)."""
+    return apply_variant(reference(), variant)
 
 
 def variant(name: str) -> Variant:

@@ -8,21 +8,15 @@ task-1 image, which depend on the files around the notebook).
 
 from __future__ import annotations
 
-import copy
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
+from grader.notebook_variants import Variant, apply_variant
+
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class Variant:
-    replace: tuple[tuple[str, str], ...] = ()
-    fails: tuple[str, ...] = ()
 
 
 BUGS: dict[str, Variant] = {
@@ -76,14 +70,8 @@ def reference() -> NotebookNode:
 
 
 def make_notebook(variant: Variant) -> NotebookNode:
-    """The reference notebook with the variant's replacements."""
-    nb = copy.deepcopy(reference())
-    for old, new in variant.replace:
-        hits = [c for c in nb.cells if old in c.source]
-        if len(hits) != 1:
-            raise ValueError(f"replacement target must occur in exactly one cell: {old!r} ({len(hits)})")
-        hits[0].source = hits[0].source.replace(old, new, 1)
-    return nb
+    """The reference notebook with the variant's replacements (and appended cells)."""
+    return apply_variant(reference(), variant)
 
 
 def variant(name: str) -> Variant:
