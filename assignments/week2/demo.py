@@ -12,17 +12,14 @@ dates, fixed zip timestamps), so a second run hits the result cache.
 from __future__ import annotations
 
 import io
-import json
-import shutil
 import tempfile
 import unicodedata
 import zipfile
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-import git
 import nbformat
+
+from grader.demo_repo import Upload, build_class_repo
 
 
 FOLDER = "Basic Study/DL/2주차"
@@ -76,14 +73,6 @@ def _screenshot(**kw) -> bytes:
         return shot.read_bytes()
 
 
-@dataclass(frozen=True)
-class Upload:
-    path: str  # inside FOLDER
-    data: bytes
-    date: str  # ISO 8601 with offset
-    nfd_path: bool = False
-
-
 def uploads() -> list[Upload]:
     """The demo's commits, oldest first. Deadline: 2025-09-16 23:59 KST."""
     good = _screenshot()
@@ -112,35 +101,7 @@ def uploads() -> list[Upload]:
     ]
 
 
-def _when(iso: str) -> datetime:
-    return datetime.fromisoformat(iso)
-
-
 def build_demo_repo(dest: Path) -> tuple[Path, str]:
     """Build (or reuse) the demo class repository at dest; returns (repo path, folder)."""
-    marker = dest / ".git" / "kubig-demo.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("format") == FORMAT:
-        return dest, FOLDER
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    repo = git.Repo.init(dest, initial_branch="main")
-    with repo.config_writer() as cw:
-        cw.set_value("core", "quotepath", "false")
-    actor = git.Actor("KUBIG student", "student@kubig.example")
-    (dest / "README.md").write_text("# KUBIG 2025 Fall (demo)\n\nBasic Study/DL/2주차 과제 제출 폴더\n", encoding="utf-8")
-    repo.index.add(["README.md"])
-    repo.index.commit("Initial commit", author=actor, committer=actor,
-                      author_date=_when("2025-09-01T10:00:00+09:00"), commit_date=_when("2025-09-01T10:00:00+09:00"))
-    for up in sorted(uploads(), key=lambda u: _when(u.date)):  # pushed in time order, as on GitHub
-        rel = f"{FOLDER}/{up.path}"
-        if up.nfd_path:
-            rel = unicodedata.normalize("NFD", rel)
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(up.data)
-        repo.index.add([rel])
-        repo.index.commit("Add files via upload", author=actor, committer=actor, author_date=_when(up.date), commit_date=_when(up.date))
-    repo.close()
-    marker.write_text(json.dumps({"format": FORMAT}))
-    return dest, FOLDER
+    readme = "# KUBIG 2025 Fall (demo)\n\nBasic Study/DL/2주차 과제 제출 폴더\n"
+    return build_class_repo(dest, FOLDER, FORMAT, readme, "2025-09-01T10:00:00+09:00", uploads()), FOLDER

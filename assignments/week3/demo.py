@@ -11,16 +11,13 @@ without its drawing. Deterministic (fixed dates and zip timestamps), so a rerun 
 from __future__ import annotations
 
 import io
-import json
-import shutil
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
-import git
 import nbformat
 from PIL import Image, ImageDraw, ImageFont
 
+from grader.demo_repo import Upload, build_class_repo
 from grader.pack import load_pack
 
 FOLDER = "Basic Study/DL/week3"
@@ -82,25 +79,6 @@ def uploads() -> list[tuple[str, bytes, str]]:
 
 def build_demo_repo(dest: Path) -> tuple[Path, str]:
     """Build (or reuse) the demo class repository at dest; returns (repo path, folder)."""
-    marker = dest / ".git" / "kubig-demo.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("format") == FORMAT:
-        return dest, FOLDER
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    repo = git.Repo.init(dest, initial_branch="main")
-    actor = git.Actor("KUBIG student", "student@kubig.example")
-    (dest / "README.md").write_text("# KUBIG 2026 Summer (demo)\n\nBasic Study/DL/week3 과제 제출 폴더\n", encoding="utf-8")
-    repo.index.add(["README.md"])
-    start = datetime.fromisoformat("2026-07-09T10:00:00+09:00")
-    repo.index.commit("Initial commit", author=actor, committer=actor, author_date=start, commit_date=start)
-    for path, data, date in uploads():
-        rel = f"{FOLDER}/{path}"
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        (dest / rel).write_bytes(data)
-        repo.index.add([rel])
-        when = datetime.fromisoformat(date)
-        repo.index.commit("Add files via upload", author=actor, committer=actor, author_date=when, commit_date=when)
-    repo.close()
-    marker.write_text(json.dumps({"format": FORMAT}))
-    return dest, FOLDER
+    readme = "# KUBIG 2026 Summer (demo)\n\nBasic Study/DL/week3 과제 제출 폴더\n"
+    ups = [Upload(path, data, date) for path, data, date in uploads()]
+    return build_class_repo(dest, FOLDER, FORMAT, readme, "2026-07-09T10:00:00+09:00", ups), FOLDER
