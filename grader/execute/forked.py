@@ -13,6 +13,7 @@ import atexit
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -108,7 +109,7 @@ class ForkServer:
 
     @classmethod
     def start(cls, runtime: Runtime, limits: Limits, threads: int, preload: tuple[str, ...],
-              extra_ro: tuple[Path, ...] = (), shims: Path | None = None) -> "ForkServer":
+              shims: Path | None = None) -> "ForkServer":
         """Start the server and wait until it is ready; ForkError says why it cannot be used."""
         exe = sandbox.bwrap_available()
         if not exe:
@@ -123,15 +124,10 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         cgroups = sandbox.make_cgroups(limits)
         try:
-            mounts = sandbox.Mounts(python_prefixes=(runtime.base_prefix, runtime.venv), workdir=None, comm=root,
-                                    data=runtime.data if runtime.data.exists() else None, extra_ro=extra_ro)
-            env = sandbox.sandbox_env(mounts, runtime.bin, threads)
-            if shims is not None:
-                env["PATH"] = f"{shims}:{env['PATH']}"
+            mounts, env = sandbox.runtime_view(runtime, None, root, threads, shims)
             config = {"control": theirs.fileno(), "preload": list(preload), "lane": str(root),
                       "zygote_source": ZYGOTE_SOURCE.read_text(encoding="utf-8")}
-            cmd = sandbox.limit_args(limits, cgroups) + sandbox.bwrap_args(
-                exe, mounts, env, runtime.mplconfig, tmp_mb=int(limits.disk_mb))
+            cmd = sandbox.sandboxed(exe, runtime, limits, cgroups, mounts, env)
             cmd += [str(runtime.python), "-c", SERVER_SOURCE.read_text(encoding="utf-8"), json.dumps(config)]
             process = _popen_in_keeper(cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
@@ -250,8 +246,6 @@ def _receive(sock: socket.socket, deadline: float) -> tuple[bytes, int | None]:
 
 
 def _remove(root: Path, shared: bool) -> None:
-    import shutil
-
     if shared:
         sandbox.release_tmpfs(root)  # the lane's own bind mount (lazily)
     shutil.rmtree(root, ignore_errors=True)

@@ -462,7 +462,6 @@ class NotebookRunner:
                 return None
             try:
                 self._server = ForkServer.start(self.runtime, self.limits, self.threads, self.preload,
-                                                extra_ro=(SHIMS,) if self.shims else (),
                                                 shims=SHIMS if self.shims else None)
             except (ForkError, OSError) as exc:
                 self.give_up_forking(str(exc))
@@ -584,21 +583,10 @@ class NotebookRunner:
         return [t for t in trees if t]
 
     def _launch(self, ws: _Workspace, cgroups: sandbox.CgroupSet) -> tuple[list[str], dict[str, str], str]:
-        mounts = sandbox.Mounts(
-            python_prefixes=(self.runtime.base_prefix, self.runtime.venv),
-            workdir=ws.work,
-            comm=ws.comm,
-            data=self.runtime.data if self.runtime.data.exists() else None,
-            extra_ro=(SHIMS,) if self.shims else (),
-        )
-        env = sandbox.sandbox_env(mounts, self.runtime.bin, self.threads)
-        if self.shims:
-            env["PATH"] = f"{SHIMS}:{env['PATH']}"
+        mounts, env = sandbox.runtime_view(self.runtime, ws.work, ws.comm, self.threads, SHIMS if self.shims else None)
         exe = sandbox.bwrap_available()
         if exe:
-            prefix = sandbox.limit_args(self.limits, cgroups)
-            bwrap = sandbox.bwrap_args(exe, mounts, env, self.runtime.mplconfig, tmp_mb=int(self.limits.disk_mb))
-            return prefix + bwrap, {}, "full"
+            return sandbox.sandboxed(exe, self.runtime, self.limits, cgroups, mounts, env), {}, "full"
         # Reduced: same limits, a private folder and (as root) the unprivileged user, but the
         # host file system (what that user may read) and the network stay visible.
         (ws.root / "data").symlink_to(self.runtime.data)

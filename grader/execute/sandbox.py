@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.pack import Limits
+from grader.runtime import Runtime
 
 LIMIT_EXEC = Path(__file__).with_name("limit_exec.py")
 SANDBOX_ROOT = Path("/sandbox")
@@ -300,3 +301,21 @@ def _user_process_count(uid: int | None = None) -> int:
             except OSError:
                 pass
     return count
+
+
+def runtime_view(runtime: Runtime, workdir: Path | None, comm: Path, threads: int,
+                 shims: Path | None = None) -> tuple[Mounts, dict[str, str]]:
+    """What a kernel's (or the fork server's) sandbox sees of the runtime, and its environment;
+    shims: a folder of instant commands put first on PATH."""
+    mounts = Mounts(python_prefixes=(runtime.base_prefix, runtime.venv), workdir=workdir, comm=comm,
+                    data=runtime.data if runtime.data.exists() else None, extra_ro=(shims,) if shims else ())
+    env = sandbox_env(mounts, runtime.bin, threads)
+    if shims:
+        env["PATH"] = f"{shims}:{env['PATH']}"
+    return mounts, env
+
+
+def sandboxed(exe: str, runtime: Runtime, limits: Limits, cgroups: CgroupSet, mounts: Mounts,
+              env: dict[str, str]) -> list[str]:
+    """The launcher and bubblewrap prefix for a command run in the runtime's sandbox."""
+    return limit_args(limits, cgroups) + bwrap_args(exe, mounts, env, runtime.mplconfig, tmp_mb=int(limits.disk_mb))
