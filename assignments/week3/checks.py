@@ -13,9 +13,7 @@ the template's given code handles them. Each check's docstring says what it acce
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -32,6 +30,8 @@ from reference_solutions.week3 import layers as ref
 from reference_solutions.week3 import numerical
 from reference_solutions.week3 import optimizers as ref_opt
 
+from . import image_task, notebook_text
+
 ATOL, RTOL = 1e-6, 1e-4
 GRAD_RTOL = 1e-4  # backprop vs central differences (h = 1e-5) on float64
 LR, MOMENTUM, STEPS = 0.1, 0.9, 4
@@ -40,20 +40,6 @@ MAX_LISTED = 8  # file names listed in one message
 MAX_OCR_IMAGES = 4  # task-1 images read per submission (OCR costs seconds each)
 
 
-def _sibling(name: str):
-    """Another module of this pack (packs are loaded from files, not as a package)."""
-    key = f"kubig_pack_week3_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-image_task = _sibling("image_task")
-notebook_text = _sibling("notebook_text")
 
 
 # ------------------------------------------------------------------------------ hidden inputs
