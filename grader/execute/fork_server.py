@@ -8,12 +8,13 @@ grader passed down), the modules to import and zygote.py's source. In order:
    can build a kernel's namespaces (a throw-away child tries), and says ``ready`` (or why not);
 2. for each job (a JSON message with the job socket and the probe pipe ends as SCM_RIGHTS),
    it forks. The child keeps only the job's fds and enters new user, mount, pid, network, IPC
-   and UTS namespaces, and forks again: the grandchild is pid 1 of its own pid namespace and
-   becomes the kernel. Before any student code exists it
+   and UTS namespaces, and forks again: the grandchild is pid 1 of its own pid namespace.
+   Before any student code exists it
    - tells the grader it is there (the grader reads its pid from the socket's credentials,
      puts it in the kernel's cgroups, and answers ``go``);
    - replaces /tmp (where every job's folder lies), /dev/shm and /proc with its own, binds back
-     only its own work folder (as /sandbox/work) and kernel-socket folder, and drops every
+     only its own work folder (as /sandbox/work) and kernel-socket folder (and what the
+     server has mounted read-only under /tmp), brings up its loopback, and drops every
      capability (so it can never unmount them to look underneath: sibling kernels' folders,
      processes, sockets, abstract sockets and SysV IPC are out of its reach);
    - forks the kernel (pid 2; pid 1 stays to reap orphans and ends with the kernel), which
@@ -179,7 +180,8 @@ def self_test(lane: str) -> str:
 
 
 def kernel_child(job: dict, fds: list, zygote: dict, config: dict) -> None:
-    """The forked child: isolate, become pid 1 of a new namespace, fork the kernel (never returns)."""
+    """The forked child: enter the namespaces, fork pid 1 of the new one, which isolates itself,
+    forks the kernel and stays as its init (never returns)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fds[0])
     try:
