@@ -20,28 +20,16 @@ import pytest
 
 from grader.execute import sandbox
 from grader.execute.kernel import NotebookRunner
+from planting import plant_and_serve
 
 pytestmark = pytest.mark.runtime
 
 PORT = 47821
 FIRST = [
-    textwrap.dedent("""\
-        import json, os, socket, sys, threading
-        for path in ("planted.txt", "/tmp/planted.txt", "/dev/shm/planted.txt"):
-            with open(path, "w") as fh:
-                fh.write("from the first kernel")
-        def serve(sock):
-            while True:
-                conn, _ = sock.accept()
-                conn.sendall(b"from the first kernel")
-                conn.close()
-        tcp = socket.socket(); tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("127.0.0.1", %d)); tcp.listen()
-        unix = socket.socket(socket.AF_UNIX); unix.bind("\\0kubig-sibling"); unix.listen()
-        for s in (tcp, unix):
-            threading.Thread(target=serve, args=(s,), daemon=True).start()
+    plant_and_serve(PORT, "kubig-sibling", "from the first kernel") + textwrap.dedent("""\
+        import json, sys
         with open("ready.txt", "w") as fh:  # the test waits for this file (host side)
-            json.dump({"pid": os.getpid(), "connection_file": sys.argv[sys.argv.index("-f") + 1]}, fh)""" % PORT),
+            json.dump({"pid": os.getpid(), "connection_file": sys.argv[sys.argv.index("-f") + 1]}, fh)"""),
     # alive until the test has run the second kernel (it writes release.txt here), whatever the machine's speed
     "import os, time\nwhile not os.path.exists('release.txt'):\n    time.sleep(0.1)\nprint('released')",
 ]

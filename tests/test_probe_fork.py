@@ -18,28 +18,14 @@ import pytest
 
 from grader.execute import sandbox
 from grader.execute.kernel import NotebookRunner
+from planting import plant_and_serve
 
 pytestmark = pytest.mark.runtime
 
 PORT = 47813
 NOTEBOOK = [
     # the notebook plants data where a probe might look and serves it on every local channel
-    textwrap.dedent("""\
-        import os, socket, threading
-        for path in ("planted.txt", "/tmp/planted.txt", "/dev/shm/planted.txt"):
-            with open(path, "w") as fh:
-                fh.write("from the notebook")
-        def serve(sock):
-            while True:
-                conn, _ = sock.accept()
-                conn.sendall(b"from the notebook")
-                conn.close()
-        tcp = socket.socket(); tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        tcp.bind(("127.0.0.1", %d)); tcp.listen()
-        unix = socket.socket(socket.AF_UNIX); unix.bind("\\0kubig-planted"); unix.listen()
-        for s in (tcp, unix):
-            threading.Thread(target=serve, args=(s,), daemon=True).start()
-        print("planted")""" % PORT),
+    plant_and_serve(PORT, "kubig-planted", "from the notebook") + 'print("planted")',
     # the notebook goes after the probe process (its own child: forked by the zygote it became)
     textwrap.dedent("""\
         import json, os
