@@ -271,9 +271,7 @@ class ProbeHost(ProbeChannel):
         work, unused = self.root / "work", self.root / "comm"
         work.mkdir()
         unused.mkdir()
-        mounts = sandbox.Mounts(python_prefixes=(self.runtime.base_prefix, self.runtime.venv), workdir=work,
-                                comm=unused, data=self.runtime.data if self.runtime.data.exists() else None)
-        env = sandbox.sandbox_env(mounts, self.runtime.bin, threads)
+        mounts, env = sandbox.runtime_view(self.runtime, work, unused, threads)
         host = [str(self.runtime.python), "-I", "-c", HOST_SOURCE.read_text(encoding="utf-8"), str(out_fd), *preload]
         prefix = sandbox.limit_args(self.limits, self.cgroups)
         exe = sandbox.bwrap_available()
