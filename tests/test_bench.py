@@ -100,3 +100,17 @@ def test_arguments() -> None:
     assert (args.synthetic, args.scale, args.grade_args, args.keep) == (2, 200, "--no-warm", True)
     args = bench.parse_args(["--source", "x.bundle", "--folder", "F", "--limit", "2"])
     assert (args.source, args.folder, args.limit, args.synthetic) == ("x.bundle", "F", 2, None)
+
+
+def test_peak_memory_sees_a_childs_short_peak() -> None:
+    """The sampler reads PSS only near the tree's highest RSS, yet still sees a child that holds
+    300 MB for a moment and then frees it: the peak it prints is not missed."""
+    import subprocess
+
+    hold = ("import time\nb = bytearray(300 * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1\n"
+            "time.sleep(1.5)\ndel b\ntime.sleep(1.0)\n")
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {hold!r}])"])
+    with bench.PeakMemory(parent.pid) as mem:
+        parent.wait(timeout=60)
+    assert mem.tree_peak >= 300 * 2**20
+    assert mem.root_peak < 100 * 2**20  # the parent itself never held it
