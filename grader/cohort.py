@@ -145,6 +145,8 @@ def run_cohort(
         else:
             todo.append(i)
     last_report = time.monotonic()
+    if todo and grade_fn is None:
+        grader.prepare()
 
     def snapshot() -> list[SubmissionResult]:
         return [done.get(i) or pending_result(s, pack) for i, s in enumerate(submissions)]

@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -102,6 +103,17 @@ class Grader:
                 self._lanes.append(lane)
         return lane
 
+    def prepare(self) -> None:
+        """Start, in the background, what the first submissions would otherwise wait for: the
+        fork server (the sandbox that imports torch and the pack's modules once) and the pack's
+        checks module here. Call once a run knows it will execute notebooks; a failure here is
+        met again, and reported, where the submission needs it."""
+        if self.runner is None:
+            return
+        runner = self.runner
+        for name, start in (("fork-server", runner.fork_server), ("checks-module", lambda: self.module)):
+            threading.Thread(target=_quietly(start), name=f"prepare-{name}", daemon=True).start()
+
     def close(self) -> None:
         """Shut down kernels started ahead (call from the thread that owns each lane, or at the end)."""
         with self._lanes_lock:
@@ -135,22 +147,53 @@ class Grader:
             else:
                 note = Message(f"제출물이 없습니다 ({status}). {sub.detail}".strip(), f"No submission ({status}). {sub.detail}".strip())
             return SubmissionResult(sub, status, (), 0.0, self.pack.max_points, "none", notes=(note,))
+        stages: dict[str, float] = {}  # seconds per grading stage, for timings (scores.json)
+        mark = time.monotonic()
+
+        def lap(name: str) -> None:
+            nonlocal mark
+            now = time.monotonic()
+            stages[name] = stages.get(name, 0.0) + now - mark
+            mark = now
+
         intake = open_submission(sub.path, scratch / "intake", self.pack, display_name=sub.display_name,
                                  part_names=tuple(sub.extra.get("parts", ())))
+        lap("intake")
         execution, probes, hidden, nb = None, None, None, None
-        if intake.notebook is not None:
-            if self.runtime is None or self.runner is None:
-                raise RuntimeError("no student runtime: run `grade setup` first")
-            hidden = self.module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.hidden)
-            probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, hidden.params)
-            nb = nbformat.read(intake.notebook, as_version=4)
-            execution = self._execute_and_probe(nb, intake, probes)
-            if self.on_execution is not None:
-                self.on_execution(Executed(sub, intake, execution, nb, probes))
-        ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
-        checks = run_checks(ctx, self.module)
-        evidence = {"images": image_previews(graded_images(intake, self.pack)), "failing_cells": failing_cells(execution, nb)}
-        return dataclasses.replace(self._result(sub, intake, execution, checks, started), **evidence)
+        runs = intake.notebook is not None
+        if runs and (self.runtime is None or self.runner is None):
+            raise RuntimeError("no student runtime: run `grade setup` first")
+        module = self.module
+        # What reads only the submission's files (a screenshot's OCR, the image previews) runs
+        # while the notebook executes, in this submission's own threads, joined below.
+        early = [spec for spec in self.pack.checks if spec.needs == "intake"] if runs else []
+        check_seconds: dict[str, float] = {}
+        early_seconds: dict[str, float] = {}
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside") as beside:
+            early_checks = beside.submit(run_checks, CheckContext(self.pack, intake, None, None, None, None),
+                                         module, early_seconds, early)
+            images = beside.submit(image_previews, graded_images(intake, self.pack))
+            if runs:
+                assert self.runtime is not None and intake.notebook is not None
+                hidden = module.make_inputs(submission_rng(self.run_seed, sub.key), self.runtime.hidden)
+                probes = ProbeSession(self.pack.file("probes_module"), hidden.inputs, hidden.params)
+                nb = nbformat.read(intake.notebook, as_version=4)
+                lap("hidden_inputs")
+                execution = self._execute_and_probe(nb, intake, probes)
+                lap("execute")
+                if self.on_execution is not None:
+                    self.on_execution(Executed(sub, intake, execution, nb, probes))
+                    lap("observer")
+            ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
+            late = run_checks(ctx, module, check_seconds, [spec for spec in self.pack.checks if spec not in early])
+            lap("checks")
+            done = {c.id: c for c in (*late, *early_checks.result())}
+            checks = tuple(done[spec.id] for spec in self.pack.checks)
+            evidence = {"images": images.result(), "failing_cells": failing_cells(execution, nb)}
+            lap("waiting_beside")
+        result = self._result(sub, intake, execution, checks, started)
+        timings = {**result.timings, **stages, **{f"check_{k}": v for k, v in {**check_seconds, **early_seconds}.items()}}
+        return dataclasses.replace(result, timings=timings, **evidence)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:
         """Run the notebook in its kernel; then, before the kernel stops, the probes on the
@@ -194,6 +237,15 @@ class Grader:
             timings["student_cells"] = ex.student_seconds
         return SubmissionResult(sub, status, checks, total, self.pack.max_points,
                                 ex.isolation if ex else "none", tuple(notes), timings)
+
+
+def _quietly(start: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            start()
+        except Exception:  # noqa: BLE001 - met again where it is needed
+            pass
+    return run
 
 
 def _files_beside(intake: Intake) -> Path | None:

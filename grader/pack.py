@@ -26,11 +26,19 @@ def assignments_dir() -> Path:
     return Path(os.environ.get("KUBIG_ASSIGNMENTS", REPO_ROOT / "assignments"))
 
 
+CHECK_NEEDS = ("execution", "intake")
+
+
 @dataclass(frozen=True)
 class CheckSpec:
+    """One `[[checks]]` entry. needs: "execution" (the default: the check reads the executed
+    notebook or the probes) or "intake" (it reads only the submission's files, e.g. a screenshot:
+    the grader runs it while the notebook executes)."""
+
     id: str
     points: float
     title: Message
+    needs: str = "execution"
 
 
 @dataclass(frozen=True)
@@ -338,8 +346,12 @@ def load_pack(pack_id_or_dir: str | Path) -> Pack:
         if deadline.tzinfo is None:
             deadline = deadline.replace(tzinfo=tz)
         checks = tuple(
-            CheckSpec(c["id"], float(c["points"]), _message(c.get("title"), c["id"])) for c in raw["checks"]
+            CheckSpec(c["id"], float(c["points"]), _message(c.get("title"), c["id"]), c.get("needs", "execution"))
+            for c in raw["checks"]
         )
+        odd = [f"{c.id} (needs = {c.needs!r})" for c in checks if c.needs not in CHECK_NEEDS]
+        if odd:
+            raise PackError(f"{manifest}: a check's `needs` is one of {', '.join(CHECK_NEEDS)}: {', '.join(odd)}")
         art = raw.get("artifacts", {})
         folders = raw.get("folders", [])
         pack = Pack(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 import traceback
+from collections.abc import Sequence
 from types import ModuleType
 
 from grader.check.context import CheckContext
 from grader.check.results import result
 from grader.intake.checks import artifacts_check, naming_check
 from grader.models import CheckResult, Message, Status
-from grader.pack import Pack, PackError
+from grader.pack import CheckSpec, Pack, PackError
 from grader.packapi import ChecksModule
 
 
@@ -25,12 +27,16 @@ def check_functions(pack: Pack, module: ModuleType) -> dict:
     return funcs
 
 
-def run_checks(ctx: CheckContext, module: ModuleType) -> tuple[CheckResult, ...]:
-    """One CheckResult per declared check; a crashing check function becomes status error."""
+def run_checks(ctx: CheckContext, module: ModuleType, seconds: dict[str, float] | None = None,
+               specs: Sequence[CheckSpec] | None = None) -> tuple[CheckResult, ...]:
+    """One CheckResult per declared check (or per spec of `specs`, in their order); a crashing
+    check function becomes status error. `seconds`, when given, receives each check's wall
+    time under its id."""
     pack = ctx.pack
     funcs = check_functions(pack, module)
     out: list[CheckResult] = []
-    for spec in pack.checks:
+    for spec in (pack.checks if specs is None else specs):
+        started = time.monotonic()
         try:
             if spec.id in funcs:  # a pack may replace a built-in check (e.g. naming over several files)
                 res = funcs[spec.id](ctx, spec)
@@ -48,4 +54,6 @@ def run_checks(ctx: CheckContext, module: ModuleType) -> tuple[CheckResult, ...]
                 f"채점기 내부 오류로 이 항목을 확인하지 못했습니다: {tb}. 세션 리더에게 알려주세요.",
                 f"A grader error prevented this check: {tb}. Please tell the session leader."))
         out.append(res)
+        if seconds is not None:
+            seconds[spec.id] = time.monotonic() - started
     return tuple(out)
