@@ -192,7 +192,8 @@ class Grader:
             evidence = {"images": images.result(), "failing_cells": failing_cells(execution, nb)}
             lap("waiting_beside")
         result = self._result(sub, intake, execution, checks, started)
-        timings = {**result.timings, **stages, **{f"check_{k}": v for k, v in {**check_seconds, **early_seconds}.items()}}
+        timings = {**result.timings, **stages, **{f"check_{k}": v for k, v in {**check_seconds, **early_seconds}.items()},
+                   **{f"probe_{k}": v for k, v in (probes.seconds if probes else {}).items()}}
         return dataclasses.replace(result, timings=timings, **evidence)
 
     def _execute_and_probe(self, nb: nbformat.NotebookNode, intake: Intake, probes: ProbeSession) -> Execution:

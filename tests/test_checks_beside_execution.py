@@ -46,7 +46,7 @@ def test_the_screenshot_is_graded_while_the_notebook_runs(test_pack: Pack, runti
     assert [c.id for c in result.checks] == [c.id for c in test_pack.checks]
     assert {c.id: str(c.status) for c in result.checks}["playground"] == "pass", result.checks
     assert result.total == result.max_total
-    for stage in ("intake", "execute", "checks", "check_playground", "check_softmax"):
+    for stage in ("intake", "execute", "checks", "check_playground", "check_softmax", "probe_training"):
         assert result.timings[stage] >= 0, stage
 
 

@@ -32,6 +32,7 @@ class ProbeSession:
     load_problems: list[list[str]] = field(default_factory=list)
     status: str = "not-run"  # ok | error | timeout | not-run
     detail: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)  # each probe's wall time, as reported
 
     def run(self, host: ProbeChannel, definitions: Definitions, probe_seconds: int, budget_s: float) -> None:
         """Give the job to a started probe host and keep what it reports."""
@@ -43,6 +44,7 @@ class ProbeSession:
         self.load_problems, self.status, self.detail = report.load_problems, report.status, report.detail
         self.outputs = {name: ProbeOutput(e["status"], e["values"], e["arrays"], e["error"])
                         for name, e in report.probes.items()}
+        self.seconds = {name: float(e.get("seconds", 0.0)) for name, e in report.probes.items()}
 
     def get(self, name: str) -> ProbeOutput:
         if name in self.outputs:
