@@ -33,6 +33,7 @@ from grader.classconfig import ClassConfig, ClassConfigError, find_class_config
 from grader.cohort import default_jobs, run_cohort
 from grader.distribute import DaskGrade, merge_results, parse_shard, shard
 from grader.grade import Grader
+from grader.memo import Memo
 from grader.models import Message, Status, Submission, SubmissionResult
 from grader.pack import Pack, PackError, list_packs, load_pack
 from grader.paths import cache_dir
@@ -189,7 +190,7 @@ def check_command(
     if not subs:
         console.print(f"[red]{path}: no submission found (expected a .zip or .ipynb) / 제출물을 찾지 못했습니다[/red]")
         raise typer.Exit(2)
-    grader = Grader(pack, runtime, threads=default_jobs())
+    grader = Grader(pack, runtime, threads=default_jobs(), memo=_memo(pack))
     results = []
     for sub in subs:
         with console.status(f"grading {_safe(sub.display_name, 100)}…"):
@@ -423,7 +424,8 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
     else:
         jobs = jobs or default_jobs()
-        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm, tuned=tuning)
+        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm, tuned=tuning,
+                        memo=Memo() if no_cache else _memo(pack))
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
     console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")
@@ -460,6 +462,11 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 
             teardown_all()  # a kernel a worker thread started meanwhile (run_cohort killed the others)
         os._exit(130)  # do not wait for worker threads: their kernels, cgroups and workspaces are gone
+
+
+def _memo(pack: Pack) -> Memo:
+    """What checks derive from file content alone (an image's OCR), kept across runs (grader.memo)."""
+    return Memo(cache_dir() / "memo" / pack.id)
 
 
 def _similarity_hint(subs: list[Submission], pack: Pack, out: Path, lang: str) -> None:

@@ -32,6 +32,7 @@ from grader.execute.kernel import CellRun, Execution, KernelLane, NotebookRunner
 from grader.execute.probe_process import ProbeChannel, ProbeHost
 from grader.execute.probes import ProbeSession
 from grader.intake.artifacts import open_submission
+from grader.memo import Memo
 from grader.models import CheckResult, Intake, Message, Status, Submission, SubmissionResult
 from grader.pack import Pack
 from grader.previews import image_previews
@@ -74,6 +75,7 @@ class Grader:
     warm: bool = False  # each worker thread starts its next kernel while the current notebook runs
     tuned: bool = True  # the pack's kernel start-up tuning and the instant `pip` (README "Speed")
     on_execution: Callable[[Executed], None] | None = None
+    memo: Memo = field(default_factory=Memo)  # what checks derive from file content alone (grader.memo)
 
     def __post_init__(self) -> None:
         # The sandbox imports the pack's modules once, for the kernel and the probe process it forks.
@@ -170,7 +172,7 @@ class Grader:
         check_seconds: dict[str, float] = {}
         early_seconds: dict[str, float] = {}
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="beside") as beside:
-            early_checks = beside.submit(run_checks, CheckContext(self.pack, intake, None, None, None, None),
+            early_checks = beside.submit(run_checks, CheckContext(self.pack, intake, None, None, None, None, self.memo),
                                          module, early_seconds, early)
             images = beside.submit(image_previews, graded_images(intake, self.pack))
             if runs:
@@ -184,7 +186,7 @@ class Grader:
                 if self.on_execution is not None:
                     self.on_execution(Executed(sub, intake, execution, nb, probes))
                     lap("observer")
-            ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb)  # nb: executed in place
+            ctx = CheckContext(self.pack, intake, execution, probes, hidden, nb, self.memo)  # nb: executed in place
             late = run_checks(ctx, module, check_seconds, [spec for spec in self.pack.checks if spec not in early])
             lap("checks")
             done = {c.id: c for c in (*late, *early_checks.result())}

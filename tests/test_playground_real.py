@@ -17,6 +17,7 @@ import pytest
 
 from grader.check.context import CheckContext
 from grader.intake.artifacts import open_submission
+from grader.memo import Memo
 from grader.models import Intake, Message, Status
 from grader.pack import Pack, load_pack
 from conftest import week2_module
@@ -98,6 +99,12 @@ def checks(pack: Pack):
     return pack.module()
 
 
+@pytest.fixture(scope="session")
+def memo() -> Memo:
+    """One memo for the module's tests, as one grading run has: one OCR per image."""
+    return Memo()
+
+
 def _image(intake: Intake, part: str) -> tuple[Path, str]:
     hits = [(Path(p), n) for p, n in zip(intake.extra["screenshot_candidates"], intake.extra["screenshot_names"])
             if part in _nfc(n)]
@@ -112,10 +119,10 @@ def test_every_real_image_is_labelled(real_intakes: dict[str, Intake]) -> None:
 
 
 @pytest.mark.parametrize("key", list(IMAGES), ids=lambda k: f"{k[0]}-{k[1]}")
-def test_real_image(real_intakes: dict[str, Intake], checks, key: tuple[str, str]) -> None:
+def test_real_image(real_intakes: dict[str, Intake], checks, memo: Memo, key: tuple[str, str]) -> None:
     dataset, loss, epoch, verdict = IMAGES[key]
     path, name = _image(real_intakes[key[0]], key[1])
-    reading = checks._read_screenshot(path)  # the check's own memo: one OCR per image
+    reading = checks._read_screenshot(memo, path)  # the check's own memo: one OCR per image
     assert (reading.config.get("dataset"), reading.test_loss, reading.epoch) == (dataset, loss, epoch), reading.problems
     # every real screenshot is recognised as a Playground page (headings, output plot with axes,
     # values in their places): the page check (issue 11) rejects none of them
@@ -125,14 +132,14 @@ def test_real_image(real_intakes: dict[str, Intake], checks, key: tuple[str, str
 
 
 @pytest.mark.parametrize("who", list(STUDENTS))
-def test_real_submission(real_intakes: dict[str, Intake], checks, pack: Pack, who: str,
+def test_real_submission(real_intakes: dict[str, Intake], checks, memo: Memo, pack: Pack, who: str,
                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The check's verdict, every image listed by name, no re-run text for the student."""
     reran: list[dict] = []
     monkeypatch.setattr(checks, "rerun_playground", lambda cfg: reran.append(cfg) or None)
     intake = real_intakes[who]
     spec = next(c for c in pack.checks if c.id == "playground")
-    result = checks.check_playground(CheckContext(pack, intake, None, None, None), spec)
+    result = checks.check_playground(CheckContext(pack, intake, None, None, None, memo=memo), spec)
     assert result.status is STUDENTS[who], result.message.en
     assert result.points == (spec.points if STUDENTS[who] is P else 0)
     for name in intake.extra["screenshot_names"]:
@@ -143,7 +150,7 @@ def test_real_submission(real_intakes: dict[str, Intake], checks, pack: Pack, wh
         assert f"{wrong} dataset" in result.message.en
 
 
-def test_rerun_diagnostic_is_opt_in(real_intakes: dict[str, Intake], checks, pack: Pack,
+def test_rerun_diagnostic_is_opt_in(real_intakes: dict[str, Intake], checks, memo: Memo, pack: Pack,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Off by default (no CPU spent on it); with `[playground] rerun_diagnostic = true` a fully
     read setting is re-run, and the result stays out of the student's message."""
@@ -151,9 +158,9 @@ def test_rerun_diagnostic_is_opt_in(real_intakes: dict[str, Intake], checks, pac
     monkeypatch.setattr(checks, "rerun_playground", lambda cfg: reran.append(cfg) or Message("재실행", "re-run"))
     spec = next(c for c in pack.checks if c.id == "playground")
     for intake in real_intakes.values():
-        checks.check_playground(CheckContext(pack, intake, None, None, None), spec)
+        checks.check_playground(CheckContext(pack, intake, None, None, None, memo=memo), spec)
     assert reran == []
     opted = dataclasses.replace(pack, raw={**pack.raw, "playground": {**pack.raw["playground"], "rerun_diagnostic": True}})
-    results = [checks.check_playground(CheckContext(opted, intake, None, None, None), spec) for intake in real_intakes.values()]
+    results = [checks.check_playground(CheckContext(opted, intake, None, None, None, memo=memo), spec) for intake in real_intakes.values()]
     assert reran and any(r.diagnostics for r in results)
     assert not any("re-run" in r.message.en for r in results)

@@ -25,6 +25,7 @@ import torch
 from grader.check.common import notebook_runs_check
 from grader.check.context import CheckContext, HiddenInputs
 from grader.check.results import failed, passed, probed
+from grader.memo import Memo
 from grader.models import CheckResult, Message
 from grader.pack import CheckSpec
 from reference_solutions.week2 import linear, softmax as ref_softmax
@@ -460,7 +461,7 @@ def _rerun(config_json: str) -> Message | None:
 
 
 def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    """Every screenshot of the submission is read (one OCR per distinct image within a run);
+    """Every screenshot of the submission is read (one OCR per distinct image, `_read_screenshot`);
     one on an allowed dataset within the limits passes.  The re-run note is leader-only."""
     from .playground.reader import ALLOWED_DATASETS, playground_check
 
@@ -469,7 +470,8 @@ def check_playground(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     rerun = rerun_playground if cfg.get("rerun_diagnostic", False) else None  # opt-in: seconds per screenshot
     return playground_check(paths, spec.points, float(cfg.get("max_test_loss", 0.005)),
                             int(cfg.get("max_epochs", 1000)), spec.id, rerun=rerun, names=names,
-                            datasets=tuple(cfg.get("datasets", ALLOWED_DATASETS)), reader=_read_screenshot)
+                            datasets=tuple(cfg.get("datasets", ALLOWED_DATASETS)),
+                            reader=functools.partial(_read_screenshot, ctx.memo))
 
 
 def _playground_screenshots(intake) -> tuple[list[Path], list[str]]:
@@ -481,17 +483,25 @@ def _playground_screenshots(intake) -> tuple[list[Path], list[str]]:
     return [p for p, _ in pairs], [n for _, n in pairs]
 
 
-def _read_screenshot(path: Path):
-    """``read_playground`` once per distinct image (by content) within a run."""
-    from .playground.reader import read_playground
+def _read_screenshot(memo: Memo, path: Path):
+    """``read_playground`` once per distinct image (by content): within the run, and across runs
+    when the memo keeps a folder (the key is the image's sha256, the kind names the reader's
+    version). A reading cut short (time limit on a busy machine, the reader not starting) is
+    not kept: the next run reads the image again."""
+    from .playground.reader import read_playground, reader_version, reading_from_json, reading_to_json
 
+    kind = f"playground-reading-{reader_version()}"
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if digest not in _PLAYGROUND_READINGS:
-        _PLAYGROUND_READINGS[digest] = read_playground(Path(path))
-    return _PLAYGROUND_READINGS[digest]
-
-
-_PLAYGROUND_READINGS: dict[str, object] = {}
+    kept = memo.get(kind, digest)
+    if kept is not None:
+        try:
+            return reading_from_json(kept)
+        except TypeError:  # not a reading this reader writes: read the image again
+            pass
+    reading = read_playground(Path(path))
+    if not reading.timed_out and not any(p.startswith("OCR failed") for p in reading.problems):
+        memo.put(kind, digest, reading_to_json(reading))
+    return reading
 
 
 CHECKS["playground"] = check_playground

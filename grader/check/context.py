@@ -9,6 +9,7 @@ import numpy as np
 
 from grader.execute.kernel import Execution
 from grader.execute.probes import ProbeOutput, ProbeSession
+from grader.memo import Memo
 from grader.models import Intake
 from grader.pack import Pack
 
@@ -30,6 +31,7 @@ class CheckContext:
     probes: ProbeSession | None
     hidden: HiddenInputs | None
     notebook: Any = None  # the notebook as executed here (nbformat node with this run's outputs), when it ran
+    memo: Memo = field(default_factory=Memo)  # values derived from file content alone (an image's OCR)
 
     def probe(self, name: str) -> ProbeOutput:
         if self.probes is None:

@@ -48,6 +48,7 @@ The generic parts (loading, Tesseract calls and budgets, line grouping, the read
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -1020,13 +1021,35 @@ def _timed_out(why: str) -> PlaygroundReading:
                              timed_out=True)
 
 
-def _reading_to_json(r: PlaygroundReading) -> dict:
+@functools.cache
+def reader_version() -> str:
+    """What a reading depends on besides the image: this reader's and its vocabulary's code,
+    grader.ocr's, Pillow's and Tesseract's versions (part of the memo kind of a reading)."""
+    import hashlib
+
+    import PIL
+    import pytesseract
+
+    from grader import ocr
+
+    h = hashlib.sha256()
+    for source in (Path(__file__), Path(vocab.__file__), Path(ocr.__file__)):
+        h.update(source.read_bytes())
+    try:
+        tesseract = str(pytesseract.get_tesseract_version())
+    except Exception:  # noqa: BLE001 - no Tesseract: the reading says so, and is not kept
+        tesseract = "none"
+    h.update(f"{PIL.__version__} {tesseract}".encode())
+    return h.hexdigest()[:16]
+
+
+def reading_to_json(r: PlaygroundReading) -> dict:
     from dataclasses import asdict
 
     return asdict(r)
 
 
-def _reading_from_json(d: dict) -> PlaygroundReading:
+def reading_from_json(d: dict) -> PlaygroundReading:
     d = dict(d)
     for k in ("page_found", "page_missing"):
         d[k] = tuple(d.get(k) or ())
@@ -1045,7 +1068,7 @@ def _read_isolated(path: Path, budget: float, per_call: float, memory_mb: int, l
     if status is None:
         return _timed_out(f"the reader was stopped after {limit:g} s")
     try:
-        return _reading_from_json(json.loads(out.decode("utf-8")))
+        return reading_from_json(json.loads(out.decode("utf-8")))
     except (ValueError, TypeError):
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {status}"]
         if "MemoryError" in tail[0]:
@@ -1073,7 +1096,7 @@ def child_main(argv: Sequence[str]) -> int:
     except MemoryError:
         reading = PlaygroundReading(None, None, None, {}, "",
                                     [f"OCR failed: more than {args.memory_mb} MB of memory needed"])
-    sys.stdout.write(json.dumps(_reading_to_json(reading), default=str))
+    sys.stdout.write(json.dumps(reading_to_json(reading), default=str))
     return 0
 
 
