@@ -30,17 +30,17 @@ from rich.table import Table
 from grader import __version__
 from grader.cache import ResultCache
 from grader.classconfig import ClassConfig, ClassConfigError, find_class_config
-from grader.cohort import default_jobs, run_cohort
+from grader.cohort import LazyGrader, default_jobs, run_cohort
 from grader.distribute import DaskGrade, merge_results, parse_shard, shard
-from grader.grade import Grader
 from grader.memo import Memo
 from grader.models import Message, Status, Submission, SubmissionResult
 from grader.pack import Pack, PackError, list_packs, load_pack
 from grader.paths import cache_dir
 from grader.report import render_summary, summary
-from grader.runtime import RuntimeMissing, build, load_runtime
+from grader.runtime import Runtime, RuntimeMissing, build, load_runtime
 
 if TYPE_CHECKING:
+    from grader.grade import Grader
     from grader.leader.extensions import Extensions
     from grader.sources.versions import Found
 
@@ -57,7 +57,7 @@ def _pack(pack_id: str) -> Pack:
         raise typer.Exit(2)
 
 
-def _runtime(pack: Pack):
+def _runtime(pack: Pack) -> Runtime:
     try:
         return load_runtime(pack)
     except RuntimeMissing as exc:
@@ -182,6 +182,7 @@ def check_command(
 ) -> None:
     """Grade one submission with exactly the checks of the leader's run. Exit 1 when a check fails
     (unless --advisory)."""
+    from grader.grade import Grader
     from grader.sources.local import discover_local
 
     pack = _pack(pack_id or _infer_pack_id(path))
@@ -418,14 +419,17 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         console.print(f"shard {k}/{n}: {len(subs)} of {total} students")
     grade_fn = None
     if scheduler:
-        grader = Grader(pack, None)
+        from grader.grade import Grader
+
+        grader: Grader | LazyGrader = Grader(pack, None)
         dask_grade = DaskGrade(scheduler, pack, grader.run_seed)
         grade_fn = dask_grade
         jobs = jobs or max(1, sum(dask_grade.client.nthreads().values()))
     else:
         jobs = jobs or default_jobs()
-        grader = Grader(pack, runtime, threads=max(1, (default_jobs() // jobs)), warm=warm, tuned=tuning,
-                        memo=Memo() if no_cache else _memo(pack))
+        threads = max(1, default_jobs() // jobs)
+        memo = Memo() if no_cache else _memo(pack)
+        grader = LazyGrader(pack, lambda: _local_grader(pack, runtime, threads, warm, tuning, memo))
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
     console.print(f"{pack.id}: {len(subs)} students, {jobs} workers on {where}, report → {out}")
@@ -467,6 +471,13 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 def _memo(pack: Pack) -> Memo:
     """What checks derive from file content alone (an image's OCR), kept across runs (grader.memo)."""
     return Memo(cache_dir() / "memo" / pack.id)
+
+
+def _local_grader(pack: Pack, runtime: Runtime | None, threads: int, warm: bool, tuned: bool, memo: Memo) -> Grader:
+    """The Grader of a cohort run on this machine (built only when a submission is not cached)."""
+    from grader.grade import Grader
+
+    return Grader(pack, runtime, threads=threads, warm=warm, tuned=tuned, memo=memo)
 
 
 def _similarity_hint(subs: list[Submission], pack: Pack, out: Path, lang: str) -> None:

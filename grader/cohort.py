@@ -21,14 +21,60 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from grader.cache import ResultCache
-from grader.grade import Grader
 from grader.models import Message, Submission, SubmissionResult
 from grader.pack import Pack
 from grader.report import write_report
 
+if TYPE_CHECKING:
+    from grader.grade import Grader
+
 OnResult = Callable[[Submission, SubmissionResult, bool], None]
+
+
+class Grades(Protocol):
+    """What run_cohort needs of a grader: its pack, prepare(), grade() and close() (a `Grader`, a `LazyGrader`)."""
+
+    pack: Pack
+
+    def prepare(self) -> None: ...
+
+    def grade(self, submission: Submission) -> SubmissionResult: ...
+
+    def close(self) -> None: ...
+
+
+class LazyGrader:
+    """A `Grader` built on the first submission it grades: a fully cached run never imports the
+    execution engine (kernels, nbclient, torch) nor starts anything."""
+
+    def __init__(self, pack: Pack, build: Callable[[], Grader]) -> None:
+        self.pack = pack
+        self._build = build
+        self._grader: Grader | None = None
+        self._lock = threading.Lock()
+
+    def grader(self) -> Grader:
+        """The Grader (built now if this is the first call; thread-safe)."""
+        with self._lock:
+            if self._grader is None:
+                self._grader = self._build()
+            return self._grader
+
+    def prepare(self) -> None:
+        """Build the Grader and let it start ahead what the first submissions need (`Grader.prepare`)."""
+        self.grader().prepare()
+
+    def grade(self, submission: Submission) -> SubmissionResult:
+        return self.grader().grade(submission)
+
+    def close(self) -> None:
+        with self._lock:
+            grader = self._grader
+        if grader is not None:
+            grader.close()
 
 
 @dataclass
@@ -108,7 +154,7 @@ def default_jobs() -> int:
 
 
 def run_cohort(
-    grader: Grader,
+    grader: Grades,
     submissions: Sequence[Submission],
     out_dir: Path | None,
     cache: ResultCache | None,
@@ -129,7 +175,6 @@ def run_cohort(
     """
     finish = finish or (lambda r: r)
     started = time.monotonic()
-    _allow_kernels()  # this run may start kernels, even after an interrupted one in this process
     pack = grader.pack
     jobs = jobs or default_jobs()
     done: dict[int, SubmissionResult] = {}
@@ -144,6 +189,8 @@ def run_cohort(
                 on_result(sub, hit, True)
         else:
             todo.append(i)
+    if todo:
+        _allow_kernels()  # this run may start kernels, even after an interrupted one in this process
     last_report = time.monotonic()
     if todo and grade_fn is None:
         grader.prepare()

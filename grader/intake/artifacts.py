@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from grader.intake.archive import (
     JUNK_NAMES,
     ArchiveError,
@@ -224,6 +222,8 @@ def _to_v4(data: dict[str, Any], rel: str) -> tuple[dict[str, Any], int | None] 
     major = data.get("nbformat")
     if major == 4:
         return data, None
+    import nbformat  # here: a run whose submissions are all cached never needs it
+
     try:
         converted = nbformat.convert(nbformat.from_dict(data), 4)
     except Exception:  # nbformat raises many kinds of errors on odd input
@@ -234,6 +234,8 @@ def _to_v4(data: dict[str, Any], rel: str) -> tuple[dict[str, Any], int | None] 
 
 def _validate(data: dict[str, Any], rel: str) -> list[Message]:
     """Notes about schema problems; Colab's broken widget metadata is removed silently."""
+    import nbformat
+
     try:
         nbformat.validate(nbformat.from_dict(data))
         return []
