@@ -7,6 +7,12 @@ venv → pip install the pack's requirements (pip also writes their bytecode) �
 offline data → warm-up (imports, matplotlib font cache) → ready.json. ready.json is written last, so a build that
 was interrupted is detected and rebuilt; verify() also checks every file pip recorded for
 the requirements, so a damaged runtime is rebuilt too.
+
+That full check stats some 12,000 files, so `load_runtime` does it only when needed: a full
+check that passes writes verified.json, the modification times of the folders holding those
+files; while ready.json and every such folder are unchanged (a file removed, added or
+renamed changes its folder's time), the runtime is the one that passed, and loading it takes
+a few milliseconds.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from grader.paths import cache_dir
 Progress = Callable[[str], None]
 FORMAT = 1
 DATA_MISSING = "offline data missing"
+VERIFIED = "verified.json"
 
 
 @dataclass(frozen=True)
@@ -96,42 +103,112 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def verify(rt: Runtime, pack: Pack) -> str | None:
-    """None when the runtime is complete, else why not."""
+def _installed(rt: Runtime, pack: Pack) -> tuple[str | None, Path | None, list[Path]]:
+    """The cheap part of verify(): (problem, site-packages, the requirements' dist-info folders)."""
     ready = rt.root / "ready.json"
     if not ready.is_file():
-        return "not built (no ready.json)"
+        return "not built (no ready.json)", None, []
     try:
         info = rt.info()
     except (OSError, ValueError):
-        return "ready.json unreadable"
+        return "ready.json unreadable", None, []
     if info.get("key") != requirements_key(pack):
-        return "built for other requirements"
+        return "built for other requirements", None, []
     if not rt.python.exists():
-        return f"{rt.python} missing"
+        return f"{rt.python} missing", None, []
     site = next(iter((rt.venv / "lib").glob("python3*/site-packages")), None)
     if site is None:
-        return "site-packages missing"
+        return "site-packages missing", None, []
     dist_infos = {_normalise(p.name.split("-")[0]): p for p in site.glob("*.dist-info")}
+    dists = []
     for req in pack.runtime.requirements:
         dist = dist_infos.get(_normalise(_dist_name(req)))
         if dist is None:
-            return f"{_dist_name(req)} not installed"
-        record = dist / "RECORD"
-        if record.is_file():
-            for line in record.read_text().splitlines():
-                rel = line.split(",", 1)[0]
-                if rel and not rel.endswith(".pyc") and not (site / rel).exists():
-                    return f"{_dist_name(req)} damaged: {rel} missing"
+            return f"{_dist_name(req)} not installed", None, []
+        dists.append(dist)
     if pack.runtime.dataset and not ((rt.data / ".complete").is_file() and (rt.hidden / ".complete").is_file()):
-        return DATA_MISSING
+        return DATA_MISSING, None, []
+    return None, site, dists
+
+
+def _recorded(site: Path, dist: Path) -> list[str]:
+    """The files pip recorded for a distribution (bytecode left out: it may be rewritten)."""
+    record = dist / "RECORD"
+    if not record.is_file():
+        return []
+    return [rel for rel in (line.split(",", 1)[0] for line in record.read_text().splitlines())
+            if rel and not rel.endswith(".pyc")]
+
+
+def verify(rt: Runtime, pack: Pack) -> str | None:
+    """None when the runtime is complete (every file pip recorded for the requirements is
+    there), else why not."""
+    problem, site, dists = _installed(rt, pack)
+    if problem is not None or site is None:
+        return problem
+    for req, dist in zip(pack.runtime.requirements, dists):
+        for rel in _recorded(site, dist):
+            if not (site / rel).exists():
+                return f"{_dist_name(req)} damaged: {rel} missing"
     return None
+
+
+def _folder_times(rt: Runtime, folders: list[str]) -> list[int | None]:
+    times: list[int | None] = []
+    for folder in folders:
+        try:
+            times.append(os.stat(rt.root / folder).st_mtime_ns)
+        except OSError:
+            times.append(None)
+    return times
+
+
+def _stamp(rt: Runtime, pack: Pack) -> dict:
+    """What verified.json holds: the key, ready.json's time, every folder holding a recorded file and its time."""
+    _, site, dists = _installed(rt, pack)
+    assert site is not None
+    folders = {os.path.dirname(os.path.normpath(site / rel)) for dist in dists for rel in _recorded(site, dist)}
+    names = sorted(os.path.relpath(f, rt.root) for f in folders | {str(site)})
+    return {"key": requirements_key(pack), "ready": (rt.root / "ready.json").stat().st_mtime_ns,
+            "folders": names, "times": _folder_times(rt, names)}
+
+
+def _unchanged_since_verified(rt: Runtime, pack: Pack) -> bool:
+    """Whether verified.json describes the runtime as it is now."""
+    try:
+        stamp = json.loads((rt.root / VERIFIED).read_text())
+        return (stamp["key"] == requirements_key(pack)
+                and stamp["ready"] == (rt.root / "ready.json").stat().st_mtime_ns
+                and stamp["times"] == _folder_times(rt, stamp["folders"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _remember_verified(rt: Runtime, pack: Pack) -> None:
+    """Write verified.json after a full check passed (best effort: a read-only cache only costs time)."""
+    try:
+        write_text_atomic(rt.root / VERIFIED, json.dumps(_stamp(rt, pack)))
+    except OSError:
+        pass
+
+
+def check_runtime(rt: Runtime, pack: Pack) -> str | None:
+    """verify(), the full check only when the runtime changed since the last one that passed."""
+    problem, _, _ = _installed(rt, pack)
+    if problem is not None:
+        return problem
+    if _unchanged_since_verified(rt, pack):
+        return None
+    problem = verify(rt, pack)
+    if problem is None:
+        _remember_verified(rt, pack)
+    return problem
 
 
 def load_runtime(pack: Pack, base: Path | None = None) -> Runtime:
     """The pack's runtime, or RuntimeMissing with what to do."""
     rt = Runtime(runtime_root(pack, base))
-    problem = verify(rt, pack)
+    problem = check_runtime(rt, pack)
     if problem:
         raise RuntimeMissing(
             f"student runtime for {pack.id} is not ready ({problem}); run `grade setup {pack.id}` "
@@ -169,8 +246,9 @@ print("warm: font cache ready", flush=True)
 def build(pack: Pack, progress: Progress = print, base: Path | None = None, force: bool = False) -> Runtime:
     """Build the runtime if missing or broken (idempotent). Returns the ready runtime."""
     rt = Runtime(runtime_root(pack, base))
-    problem = verify(rt, pack)
+    problem = verify(rt, pack)  # `grade setup` always checks every file
     if problem is None and not force:
+        _remember_verified(rt, pack)
         progress(f"runtime ready: {rt.root}")
         return rt
     if problem == DATA_MISSING and not force:  # the environment is fine: only the offline data is (re)written
@@ -196,6 +274,8 @@ def build(pack: Pack, progress: Progress = print, base: Path | None = None, forc
         "python": str(rt.python),
     }
     write_text_atomic(rt.root / "ready.json", json.dumps(info, indent=2))
+    if verify(rt, pack) is None:
+        _remember_verified(rt, pack)
     progress(f"runtime ready in {info['build_seconds']} s: {rt.root}")
     return rt
 

@@ -138,6 +138,27 @@ def test_verify_detects_a_damaged_runtime(tmp_path: Path, pack: Pack) -> None:
     assert "grade setup week2" in str(err.value)
 
 
+def test_damage_after_a_load_that_passed_is_still_detected(tmp_path: Path, pack: Pack) -> None:
+    """load_runtime checks every recorded file only when the runtime changed since a check
+    that passed: a file removed (or a package folder replaced) since is still reported."""
+    rt, modules = _fake_runtime(tmp_path, pack)
+    assert load_runtime(pack, base=tmp_path) == rt
+    assert load_runtime(pack, base=tmp_path) == rt  # unchanged: answered without the full check
+    victim = _normalise(_dist_name(pack.runtime.requirements[0]))
+    modules[victim].unlink()
+    with pytest.raises(RuntimeMissing) as err:
+        load_runtime(pack, base=tmp_path)
+    assert f"{victim} damaged: {victim}/core.py missing" in str(err.value) and "grade setup week2" in str(err.value)
+    modules[victim].write_text("x = 1\n")  # repaired
+    assert load_runtime(pack, base=tmp_path) == rt
+    other = _normalise(_dist_name(pack.runtime.requirements[-1]))
+    package = modules[other].parent
+    package.rename(tmp_path / "moved")
+    package.mkdir()  # the folder is back, its files are not
+    with pytest.raises(RuntimeMissing, match=f"{other} damaged"):
+        load_runtime(pack, base=tmp_path)
+
+
 @pytest.mark.parametrize("damage, expected", [
     ("ready", "not built"),
     ("key", "other requirements"),
