@@ -9,6 +9,7 @@ Values are plain JSON written by the grader itself; one that does not parse is n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -18,6 +19,21 @@ from typing import Any
 from grader.atomic import write_json_atomic
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def memo_key(*parts: Any) -> str:
+    """A key made from everything a value depends on: sha256 of the parts as JSON."""
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_stamp(path: str | Path) -> list[Any]:
+    """A file's path, size and modification time (None when missing): changes when it is replaced."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return [str(path), None]
+    return [str(path), st.st_size, st.st_mtime_ns]
 
 
 class Memo:
