@@ -418,6 +418,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
         subs = shard(subs, k, n)
         console.print(f"shard {k}/{n}: {len(subs)} of {total} students")
     grade_fn = None
+    memo = Memo() if no_cache else _memo(pack)  # --no-cache: nothing from earlier runs
     if scheduler:
         from grader.grade import Grader
 
@@ -428,7 +429,6 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
     else:
         jobs = jobs or default_jobs()
         threads = max(1, default_jobs() // jobs)
-        memo = Memo() if no_cache else _memo(pack)
         grader = LazyGrader(pack, lambda: _local_grader(pack, runtime, threads, warm, tuning, memo))
     cache = None if no_cache else ResultCache(cache_dir(), pack)
     where = f"Dask scheduler {scheduler}" if scheduler else "this machine"
@@ -450,7 +450,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
                 dask_grade.close()
     render_summary(summary(run.results, pack, out, run_info), Console())
     if not run.interrupted and not shard_spec:  # a shard sees only part of the class
-        _similarity_hint(subs, pack, out, lang)
+        _similarity_hint(subs, pack, out, lang, memo)
     console.print(f"graded {run.executed}, reused from cache {run.cached}, {run.seconds:.1f} s")
     console.print(f"[bold]report:[/bold] {out.resolve()}")
     if not run.interrupted and run.results and all(r.submission.path is None for r in run.results):
@@ -469,7 +469,7 @@ def grade_pack(pack_id: str, source: Optional[str], folder: Optional[str], roste
 
 
 def _memo(pack: Pack) -> Memo:
-    """What checks derive from file content alone (an image's OCR), kept across runs (grader.memo)."""
+    """What is derived from submissions' content alone (an image's OCR, the similarity hint), kept across runs (grader.memo)."""
     return Memo(cache_dir() / "memo" / pack.id)
 
 
@@ -480,16 +480,16 @@ def _local_grader(pack: Pack, runtime: Runtime | None, threads: int, warm: bool,
     return Grader(pack, runtime, threads=threads, warm=warm, tuned=tuned, memo=memo)
 
 
-def _similarity_hint(subs: list[Submission], pack: Pack, out: Path, lang: str) -> None:
+def _similarity_hint(subs: list[Submission], pack: Pack, out: Path, lang: str, memo: Memo) -> None:
     """similarity.html/.csv in the report folder (leaders only); a failure here costs nothing else."""
-    from grader.similarity.report import write_similarity
+    from grader.similarity.report import write_similarity_remembered
 
     try:
-        comparison = write_similarity(subs, pack, out, lang)
+        flagged = write_similarity_remembered(subs, pack, out, memo, lang)
     except Exception as exc:  # a hint must never cost the report
         console.print(f"유사도 힌트를 만들지 못했습니다 / similarity hint failed: {exc}", markup=False, highlight=False)
         return
-    console.print(f"유사도 힌트 (스터디장 전용) / similarity hint (leaders only): {len(comparison.flagged)} pair(s) "
+    console.print(f"유사도 힌트 (스터디장 전용) / similarity hint (leaders only): {flagged} pair(s) "
                   f"marked → {out / 'similarity.html'}", markup=False, highlight=False)
 
 

@@ -12,11 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.memo import Memo
 from grader.pack import Pack, load_pack
 from grader.similarity.collect import pack_cells
 from grader.similarity.compare import StudentCode, compare
 from grader.similarity.fingerprints import code_tokens
-from grader.similarity.report import similarity_csv, similarity_html, write_similarity
+from grader.similarity import report as similarity_report
+from grader.similarity.report import similarity_csv, similarity_html, write_similarity, write_similarity_remembered
 from grader.sources.local import discover_local
 from zipfactory import UTF8_FLAG, ZEntry, write_zip
 
@@ -120,9 +122,7 @@ def test_template_and_reference_alone_make_no_pair(pack: Pack) -> None:
     assert min(p.containment for p in raw.pairs) > 0.8
 
 
-def test_report_files_from_real_zips(pack: Pack, tmp_path: Path) -> None:
-    """write_similarity opens the zips as grading does and writes the leader's csv and page."""
-    folder = tmp_path / "subs"
+def _write_zips(pack: Pack, folder: Path) -> None:
     folder.mkdir()
     template = nbformat.read(str(pack.file("template")), as_version=4)
     for student in _cohort(pack)[:5]:
@@ -132,6 +132,12 @@ def test_report_files_from_real_zips(pack: Pack, tmp_path: Path) -> None:
         name = "<b>Copier" if student.key == "copier" else student.key.replace("_", "")
         write_zip(folder / f"2주차 과제_25기_{name}.zip",
                   [ZEntry("2주차 과제.ipynb", nbformat.writes(nb).encode(), flags=UTF8_FLAG)])
+
+
+def test_report_files_from_real_zips(pack: Pack, tmp_path: Path) -> None:
+    """write_similarity opens the zips as grading does and writes the leader's csv and page."""
+    folder = tmp_path / "subs"
+    _write_zips(pack, folder)
     subs = discover_local(folder, pack)
     result = write_similarity(subs, pack, tmp_path / "report", lang="en")
     assert [{p.a, p.b} for p in result.flagged] == [{"25기_copied", "25기_<b>Copier"}]
@@ -143,6 +149,26 @@ def test_report_files_from_real_zips(pack: Pack, tmp_path: Path) -> None:
     assert "losses.append(-torch.log(y_hat[k][y[k]] + 1e-12))" in page  # the shared fragment, both sides
     assert "picked.append(-torch.log(y_hat[i][y[i]] + 1e-12))" in page
     assert "<script" not in page
+
+
+def test_an_unchanged_cohort_reuses_its_hint(pack: Pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regrade writes the same files without comparing again; a changed submission is compared again."""
+    folder, memo = tmp_path / "subs", Memo(tmp_path / "memo")
+    _write_zips(pack, folder)
+    subs = discover_local(folder, pack)
+    assert write_similarity_remembered(subs, pack, tmp_path / "first", memo, lang="en") == 1
+    first = {name: (tmp_path / "first" / name).read_bytes() for name in ("similarity.csv", "similarity.html")}
+    write_similarity(subs, pack, tmp_path / "plain", lang="en")
+    assert {name: (tmp_path / "plain" / name).read_bytes() for name in first} == first
+    compared = []
+    real_compare = similarity_report._compare
+    monkeypatch.setattr(similarity_report, "_compare", lambda *a: compared.append(1) or real_compare(*a))
+    assert write_similarity_remembered(subs, pack, tmp_path / "again", memo, lang="en") == 1
+    assert {name: (tmp_path / "again" / name).read_bytes() for name in first} == first and not compared
+    copier = next(p for p in folder.iterdir() if "Copier" in p.name)
+    copier.unlink()  # the copier withdrew: nothing is flagged any more
+    assert write_similarity_remembered(discover_local(folder, pack), pack, tmp_path / "changed", memo, lang="en") == 0
+    assert compared == [1]
 
 
 def test_csv_defuses_formulas_and_html_escapes(pack: Pack) -> None:

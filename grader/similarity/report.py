@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from grader.atomic import write_bytes_atomic, write_text_atomic
+from grader.memo import Memo, memo_key
 from grader.models import Message, Submission
 from grader.pack import Pack
 from grader.report.markup import e, pre, t
@@ -116,8 +117,40 @@ def similarity_html(comparison: Comparison, pack: Pack, lang: str = "ko") -> str
 def write_similarity(submissions: list[Submission], pack: Pack, out_dir: Path, lang: str = "ko") -> Comparison:
     """Compare the cohort's notebooks (the pack's template and reference subtracted); write
     similarity.csv and similarity.html into out_dir."""
-    comparison = compare(student_code(submissions, pack), pack_cells(pack, "template"), pack_cells(pack, "reference"))
-    out_dir = Path(out_dir)
-    write_bytes_atomic(out_dir / "similarity.csv", similarity_csv(comparison))
-    write_text_atomic(out_dir / "similarity.html", similarity_html(comparison, pack, lang))
+    comparison = _compare(submissions, pack)
+    _write(Path(out_dir), similarity_csv(comparison), similarity_html(comparison, pack, lang))
     return comparison
+
+
+def _compare(submissions: list[Submission], pack: Pack) -> Comparison:
+    return compare(student_code(submissions, pack), pack_cells(pack, "template"), pack_cells(pack, "reference"))
+
+
+def _write(out_dir: Path, csv_bytes: bytes, html: str) -> None:
+    write_bytes_atomic(out_dir / "similarity.csv", csv_bytes)
+    write_text_atomic(out_dir / "similarity.html", html)
+
+
+def _inputs_key(submissions: list[Submission], pack: Pack, lang: str) -> str:
+    """A hash of everything the hint depends on: each submission's bytes and names, the pack, the grader's code."""
+    from grader.cache import content_hash, grader_hash
+
+    subs = [[s.key, s.name, s.display_name, str(s.path) if s.path else None,
+             content_hash(Path(s.path)) if s.path and Path(s.path).exists() else None] for s in submissions]
+    return memo_key("similarity", subs, pack.id, pack.content_hash(), grader_hash(), lang)
+
+
+def write_similarity_remembered(submissions: list[Submission], pack: Pack, out_dir: Path, memo: Memo,
+                                lang: str = "ko") -> int:
+    """write_similarity(), its files reused from an earlier run with the same inputs (kept in
+    memo as kind "similarity"); the number of flagged pairs."""
+    key = _inputs_key(submissions, pack, lang)
+    seen = memo.get("similarity", key)
+    if seen is not None and {"flagged", "csv", "html"} <= seen.keys():
+        _write(Path(out_dir), str(seen["csv"]).encode("utf-8"), str(seen["html"]))
+        return int(seen["flagged"])
+    comparison = _compare(submissions, pack)
+    csv_bytes, html = similarity_csv(comparison), similarity_html(comparison, pack, lang)
+    _write(Path(out_dir), csv_bytes, html)
+    memo.put("similarity", key, {"flagged": len(comparison.flagged), "csv": csv_bytes.decode("utf-8"), "html": html})
+    return len(comparison.flagged)
