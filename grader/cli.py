@@ -313,8 +313,7 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
 
             raise SourceError(Message(f"{pack.id}에는 내장 데모가 없습니다. 채점할 SOURCE(클래스 저장소, 폴더, zip)를 주세요.",
                                       f"{pack.id} has no bundled demo; give a SOURCE to grade (class repository, folder, zip)."))
-        demo = pack.module("demo_module")
-        repo, demo_folder = demo.build_demo_repo(work / "demo-class-repo")
+        repo, demo_folder = _demo_repo(pack, work / "demo-class-repo")
         console.print(f"no SOURCE given: grading the bundled demo class repository at {repo}")
         source, folder = str(repo), demo_folder
     src_path = Path(source)
@@ -324,6 +323,17 @@ def discover(pack: Pack, source: str | None, folder: str | None, roster: Path | 
         return discover_class_repo(source, folder, pack, cache, materialize, deadline, branch=branch,
                                    extensions=extensions)
     return _discover_default_folder(source, pack, cache, materialize, deadline, branch, extensions)
+
+
+def _demo_repo(pack: Pack, dest: Path) -> tuple[Path, str]:
+    """The pack's bundled demo class repository at dest (reused as is when its FORMAT was built there)."""
+    from grader.demo_repo import is_built
+
+    demo = pack.module("demo_module")
+    fmt, folder = getattr(demo, "FORMAT", None), getattr(demo, "FOLDER", None)
+    if isinstance(fmt, str) and isinstance(folder, str) and is_built(dest, fmt):
+        return dest, folder
+    return demo.build_demo_repo(dest)
 
 
 def _discover_default_folder(source: str, pack: Pack, cache: Path, materialize: Path, deadline: datetime | None,

@@ -25,11 +25,20 @@ class Upload:
     nfd_path: bool = False  # committed with a decomposed (macOS) Unicode path
 
 
+def is_built(dest: Path, fmt: str) -> bool:
+    """Whether dest holds a demo repository built with format fmt (then it is reused as it is)."""
+    marker = dest / ".git" / "kubig-demo.json"
+    try:
+        return json.loads(marker.read_text()).get("format") == fmt
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def build_class_repo(dest: Path, folder: str, fmt: str, readme: str, start: str, uploads: Iterable[Upload]) -> Path:
     """Build (or reuse) the repository at dest: a README commit at `start`, then every upload
     into `folder`, pushed in time order as on GitHub, by one student account."""
     marker = dest / ".git" / "kubig-demo.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("format") == fmt:
+    if is_built(dest, fmt):
         return dest
     if dest.exists():
         shutil.rmtree(dest)

@@ -50,7 +50,12 @@ class DatasetsModule(Protocol):
 
 @runtime_checkable
 class DemoModule(Protocol):
-    """`demo_module` (optional): what `grade <id>` grades with no SOURCE."""
+    """`demo_module` (optional): what `grade <id>` grades with no SOURCE.
+
+    A module built with `grader.demo_repo.build_class_repo` may also name its `FORMAT` and
+    week `FOLDER` (str): then a repository already built with that format is reused without
+    calling build_demo_repo (which makes every upload's bytes first).
+    """
 
     def build_demo_repo(self, dest: Path) -> tuple[Path, str]:
         """Build (or reuse) a class repository at dest; returns (repository, week folder)."""
