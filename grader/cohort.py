@@ -219,7 +219,7 @@ def run_cohort(
                 if on_result:
                     on_result(submissions[i], result, False)
             if out_dir is not None and time.monotonic() - last_report > report_every_s and (queue or futures):
-                write_report(snapshot(), pack, out_dir, lang=lang, run=run_info)
+                write_report(snapshot(), pack, out_dir, lang=lang, run=run_info, charts=False)
                 last_report = time.monotonic()
     except KeyboardInterrupt:
         run.interrupted = True

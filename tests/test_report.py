@@ -218,6 +218,18 @@ def test_english_fallback_without_hangul_font(tmp_path, results, pack, monkeypat
     assert "fonts-nanum" in page and page.count("data:image/png;base64,") == 2
 
 
+def test_a_snapshot_while_grading_says_the_charts_come_at_the_end(tmp_path, results, pack):
+    """Reports written every few seconds of a run draw no charts (nor claim a missing font);
+    the page says when they come, and the report at the end has them."""
+    snapshot = write_report(results, pack, tmp_path / "snap", lang="en", charts=False).html.read_text(encoding="utf-8")
+    assert "data:image/png;base64," not in snapshot and "fonts-nanum" not in snapshot
+    assert "the charts are drawn when it ends" in snapshot
+    ko = write_report(results, pack, tmp_path / "snap-ko", lang="ko", charts=False).html.read_text(encoding="utf-8")
+    assert "차트는 채점이 끝나면 그려집니다" in ko and "fonts-nanum" not in ko
+    final = write_report(results, pack, tmp_path / "final", lang="en").html.read_text(encoding="utf-8")
+    assert final.count("data:image/png;base64,") == 2 and "drawn when it ends" not in final
+
+
 def test_hangul_font_found_has_glyphs():
     font = hangul_font()
     if font is None:

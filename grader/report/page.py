@@ -142,6 +142,10 @@ def _table(df: pd.DataFrame, results: list[SubmissionResult], pack: Pack, lang: 
     )
 
 
+CHARTS_AT_THE_END = Message("채점이 진행 중입니다: 차트는 채점이 끝나면 그려집니다.",
+                            "Grading is still running: the charts are drawn when it ends.")
+
+
 def render_html(
     df: pd.DataFrame,
     results: list[SubmissionResult],
@@ -149,14 +153,19 @@ def render_html(
     s: Summary,
     font: str | None,
     lang: str = "ko",
+    charts: bool = True,
 ) -> str:
-    """The whole page. results must be in the row order of df (see frame.order_results)."""
+    """The whole page. results must be in the row order of df (see frame.order_results).
+    charts False (a report written while the run is still grading): a line saying the charts
+    come at the end, instead of drawing them for every snapshot."""
     totals = [r.total for r in results if r.status == "graded"]
     title = t(pack.title, lang)
     stamp = escape(datetime.now().astimezone().isoformat(timespec="seconds"))
     note = ""
-    if font is None and lang != "en":
+    if charts and font is None and lang != "en":
         note = "<p><small>한글 글꼴이 없어 차트를 영어로 표시합니다 (fonts-nanum 설치 권장).</small></p>"
+    drawn = _charts(s, totals, font, lang) if charts else (
+        f'<p class="pending-charts"><small>{t(CHARTS_AT_THE_END, lang)}</small></p>')
     summary_head = t(Message("요약", "Summary"), lang)
     table_head = t(Message("전체 점수표", "Score table"), lang)
     return (
@@ -164,7 +173,7 @@ def render_html(
         f"<title>{title}</title><style>{CSS}</style></head><body>"
         f"<h1>{title}</h1><p>{escape(pack.id)} · {stamp}</p>"
         f"{_warnings(s, lang)}{review_section(results, pack, lang)}"
-        f'<section id="summary"><h2>{summary_head}</h2>{_stats(s, lang)}{_charts(s, totals, font, lang)}{note}</section>'
+        f'<section id="summary"><h2>{summary_head}</h2>{_stats(s, lang)}{drawn}{note}</section>'
         f"{pass_rate_table(s, pack, lang)}{mistakes_section(common_mistakes(results), pack, lang)}"
         f"{students_section(results, pack, lang)}"
         f'<section id="scores"><h2>{table_head}</h2>{_table(df, results, pack, lang)}</section>'

@@ -51,21 +51,23 @@ def _per_student(
 
 
 def write_report(
-    results: list[SubmissionResult], pack: Pack, out_dir: Path, lang: str = "ko", run: dict | None = None
+    results: list[SubmissionResult], pack: Pack, out_dir: Path, lang: str = "ko", run: dict | None = None,
+    charts: bool = True,
 ) -> ReportPaths:
     """Write scores.{csv,xlsx,md,json}, report.html, results/<key>.json and feedback/<key>.md.
 
     lang ("ko" or "en") picks the language of the HTML page and chart labels; the feedback and
     Gradescope files are always bilingual. scores.json is written last: it is the index.
     run (JSON-able) is the run's context, kept in scores.json and shown on the page (warnings,
-    skipped files).
+    skipped files). charts False: a snapshot while the run is still grading (the page says the
+    charts come at the end; drawing them costs the run CPU every time).
     """
     out_dir = Path(out_dir)
     ordered = order_results(results)
     df = scores_frame(ordered, pack)
-    font = hangul_font()
+    font = hangul_font() if charts else None
     graded_files, feedback_files = _per_student(ordered, pack, out_dir)
-    page = render_html(df, ordered, pack, summary(ordered, pack, out_dir, run), font, lang)
+    page = render_html(df, ordered, pack, summary(ordered, pack, out_dir, run), font, lang, charts=charts)
     return ReportPaths(
         folder=out_dir,
         csv=write_bytes_atomic(out_dir / "scores.csv", csv_bytes(df)),
