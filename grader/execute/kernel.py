@@ -162,6 +162,8 @@ class CappedNotebookClient(NotebookClient):
             await self.async_start_new_kernel(**kwargs)
         if self.kc is None:
             await self.async_start_new_kernel_client()
+        else:  # a client that already saw the kernel ready (LiveKernel.kc)
+            await run_hook(self.on_notebook_start, notebook=self.nb)
         try:
             yield
         finally:
@@ -312,6 +314,10 @@ class LiveKernel:
     isolation: str
     start_seconds: float
     probe: ProbeChannel | None = None  # the walled-off probe process forked in this sandbox (zygote.py)
+    # The client that saw the kernel ready at start-up, channels open: the notebook's client
+    # reuses it instead of waiting for the kernel again (jupyter_client's wait_for_ready ends
+    # with 0.2 s of IOPub silence).
+    kc: CappedKernelClient | None = None
 
     def __post_init__(self) -> None:
         with _LIVE_LOCK:
@@ -322,12 +328,19 @@ class LiveKernel:
 
     async def shutdown(self) -> None:
         """Stop the kernel (bounded wait), then kill whatever is left and remove the workspace."""
+        self.stop_client()
         try:
             await asyncio.wait_for(self.km.shutdown_kernel(now=True), SHUTDOWN_TIMEOUT_S)
         except (Exception, asyncio.TimeoutError):  # already dead, never fully started, or stuck
             pass
         finally:
             self.kill()
+
+    def stop_client(self) -> None:
+        """Close the start-up client's channels (idempotent)."""
+        kc, self.kc = self.kc, None
+        if kc is not None:
+            kc.stop_channels()
 
     def kill(self) -> None:
         """Tear down synchronously, without waiting on the kernel (safe from any thread)."""
@@ -552,13 +565,13 @@ class NotebookRunner:
                     os.close(fd)
                 kernel.probe = ProbeChannel(pipes[0], pipes[1], isolation)
                 pipes = []
-            kc = km.client()
+            kc = kernel.kc = km.client()
             kc.start_channels()
             await kc.wait_for_ready(timeout=120)
+            kc.allow_stdin = False
             for source in (_INLINE_INTEGRATION if self.preload else "", self.startup):
                 if source:
                     await kc.execute_interactive(source, silent=True, store_history=False, timeout=120)
-            kc.stop_channels()
             if kernel.probe is not None:
                 probe = kernel.probe
                 if not await asyncio.to_thread(probe.wait_ready, PROBE_READY_TIMEOUT_S):
@@ -633,6 +646,7 @@ class NotebookRunner:
                 max_message_bytes=self.limits.max_message_bytes,
                 resources={"metadata": {"path": str(ws.work)}},
             )
+            client.kc = kernel.kc  # ready since start-up: no second wait for the kernel (None: one is made)
             async with client.async_setup_kernel():
                 timings["kernel_start"] = time.monotonic() - started
                 timings["kernel_boot"] = kernel.start_seconds
