@@ -153,14 +153,33 @@ def tesseract(img: Image.Image, config: str) -> dict[str, list]:
     left = min(per_call, deadline - time.monotonic())
     if left <= 0.05:
         raise OCRTimeout("OCR budget spent")
-    with _single_threaded_tesseract():
+    with _single_threaded_tesseract(), _uncompressed(img) as source:
         try:
-            return pytesseract.image_to_data(img, config=config, output_type=pytesseract.Output.DICT,
+            return pytesseract.image_to_data(source, config=config, output_type=pytesseract.Output.DICT,
                                              timeout=left)
         except RuntimeError as exc:
             if "timeout" in str(exc).lower():
                 raise OCRTimeout(f"a Tesseract call took longer than {left:.0f} s") from None
             raise
+
+
+@contextmanager
+def _uncompressed(img: Image.Image) -> Iterator[Image.Image | str]:
+    """A grey or RGB image as a temporary PGM/PPM file for Tesseract: the same pixels as the PNG
+    pytesseract would write, without compressing a page-sized PNG for every call. Other modes
+    (alpha, palette) go to pytesseract as they are."""
+    import tempfile
+
+    if img.mode not in ("L", "RGB"):
+        yield img
+        return
+    fd, name = tempfile.mkstemp(prefix="kubig-ocr-", suffix=".pnm")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            img.save(fh, format="PPM")
+        yield name
+    finally:
+        os.unlink(name)
 
 
 def ocr_words(gray: Image.Image, scale: float, psm: int) -> list[Word]:

@@ -663,13 +663,27 @@ def _segments(mask_1d, min_len: int, max_gap: int) -> list[tuple[int, int]]:
 
 
 
+def _grey(a: "np.ndarray") -> "np.ndarray":
+    """``a.mean(axis=2)`` of an int16 RGB array, bit for bit (the integer sum is exact), without
+    numpy's slow reduction over a 3-long axis."""
+    return (a[..., 0] + a[..., 1] + a[..., 2]) / 3.0
+
+
+def _saturation(a: "np.ndarray") -> "np.ndarray":
+    """``a.max(axis=2) - a.min(axis=2)`` of an RGB array, the same values, computed channel-wise."""
+    import numpy as np
+
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    return np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+
+
 def _crop_stats(rgb: Image.Image, box: tuple[int, int, int, int]) -> tuple["np.ndarray", "np.ndarray", float]:
     """Per-pixel grey level and colour saturation of a crop, and its median (background) grey."""
     import numpy as np
 
     a = np.asarray(rgb.crop(box)).astype(np.int16)
-    gray = a.mean(axis=2)
-    return gray, a.max(axis=2) - a.min(axis=2), float(np.median(gray))
+    gray = _grey(a)
+    return gray, _saturation(a), float(np.median(gray))
 
 
 def _features(words: list[_Word], rgb: Image.Image) -> list[str] | None:
@@ -739,7 +753,7 @@ def _dataset(words: list[_Word], rgb: Image.Image, problem: object) -> str | Non
     fx0, fy0, fx1, fy1 = frame
     fw, fh = fx1 - fx0 + 1, fy1 - fy0 + 1
     a = np.asarray(rgb).astype(np.int16)
-    gray, sat = a.mean(axis=2), a.max(axis=2) - a.min(axis=2)
+    gray, sat = _grey(a), _saturation(a)
     faded = (sat > 20) & (gray > 170)  # the unselected thumbnails' pale dots
 
     def mass(xa: float, xb: float) -> int:
@@ -895,7 +909,7 @@ def _heatmap(rgb: Image.Image, h: float) -> tuple[int, int, int, int, float, flo
         y1 += 1
     while x1 < min(wid, x1 + r) and cols[x1] > 0.5:
         x1 += 1
-    g = a.mean(axis=2)
+    g = _grey(a)
     ticks = []
     for strip, axis in ((g[y1 + max(1, round(0.1 * h)):y1 + round(2.2 * h), x0:x1], 0),
                         (g[y0:y1, x1 + max(1, round(0.1 * h)):x1 + round(2.2 * h)], 1)):
