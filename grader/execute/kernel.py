@@ -100,6 +100,11 @@ class SandboxKernelManager(AsyncKernelManager):
         provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, process.pid
         self._reconcile_connection_info(provisioner.connection_info)
 
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """jupyter_client's wait for a stopping kernel polls every 0.1 s; a killed kernel is gone
+        in a few ms, and each submission waits for its kernel to stop: poll every 5 ms."""
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
         zygote = ZYGOTE_SOURCE.read_text(encoding="utf-8")
